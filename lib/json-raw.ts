@@ -1,0 +1,201 @@
+/**
+ * Work on JSON as text. oqfwd never re-serialises a value it forwards: it slices the
+ * input's own bytes. That keeps every value exact (64-bit integers, `2.0`, `\/`) and is
+ * cheaper than `JSON.stringify`. The functions here assume text that `JSON.parse` has
+ * already accepted; none of them recurses, so nesting depth is no concern.
+ */
+
+/** One member of a JSON object, as offsets into the text. */
+export interface RawMember {
+  /** The key, decoded. */
+  key: string;
+  /** Offset of the key's opening quote. */
+  keyStart: number;
+  /** Offset just past the key's closing quote. */
+  keyEnd: number;
+  /** Offset of the value's first character. */
+  valueStart: number;
+  /** Offset just past the value. */
+  valueEnd: number;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+function skipSpace(s: string, i: number): number {
+  while (isSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** `i` is at an opening quote; returns the offset past the closing one. */
+function skipString(s: string, i: number): number {
+  let j = i;
+  for (;;) {
+    j = s.indexOf('"', j + 1);
+    if (j === -1) return s.length;
+    // An escaped quote has an odd run of backslashes before it.
+    let k = j - 1;
+    while (s.charCodeAt(k) === BACKSLASH) k--;
+    if ((j - 1 - k) % 2 === 0) return j + 1;
+  }
+}
+
+/** Returns the offset just past the value that starts at `i`. */
+export function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === QUOTE) return skipString(s, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    const n = s.length;
+    for (let j = i; j < n; j++) {
+      const d = s.charCodeAt(j);
+      if (d === QUOTE) {
+        j = skipString(s, j) - 1;
+      } else if (d === 123 || d === 91) {
+        depth++;
+      } else if (d === 125 || d === 93) {
+        if (--depth === 0) return j + 1;
+      }
+    }
+    return n;
+  }
+  // number, true, false, null
+  let j = i + 1;
+  for (;;) {
+    const d = s.charCodeAt(j);
+    if (d !== d || d === 44 || d === 125 || d === 93 || isSpace(d)) return j; // NaN: end of text
+    j++;
+  }
+}
+
+function decodeKey(s: string, start: number, end: number): string {
+  const inner = s.slice(start + 1, end - 1);
+  return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(start, end)) as string);
+}
+
+/** The members of the object that starts at offset `i` (its `{`), in text order. */
+export function objectMembers(s: string, i: number): RawMember[] {
+  const out: RawMember[] = [];
+  i = skipSpace(s, i + 1);
+  if (s.charCodeAt(i) === 125) return out;
+  for (;;) {
+    const keyStart = i;
+    const keyEnd = skipString(s, i);
+    const valueStart = skipSpace(s, skipSpace(s, keyEnd) + 1); // past the ':'
+    const valueEnd = skipValue(s, valueStart);
+    out.push({ key: decodeKey(s, keyStart, keyEnd), keyStart, keyEnd, valueStart, valueEnd });
+    i = skipSpace(s, valueEnd);
+    if (s.charCodeAt(i) !== 44) return out; // '}' ends it
+    i = skipSpace(s, i + 1);
+  }
+}
+
+/** The `[start, end)` offsets of the elements of the array that starts at `i` (its `[`). */
+export function arrayElements(s: string, i: number): number[] {
+  const out: number[] = [];
+  i = skipSpace(s, i + 1);
+  if (s.charCodeAt(i) === 93) return out;
+  for (;;) {
+    const end = skipValue(s, i);
+    out.push(i, end);
+    i = skipSpace(s, end);
+    if (s.charCodeAt(i) !== 44) return out;
+    i = skipSpace(s, i + 1);
+  }
+}
+
+/**
+ * Where one JSON text ends and the next begins in `{…}{…}` (osquery 1.7 wrote snapshot
+ * lines with no newline between them). Returns the offsets of each top-level value, or
+ * null when the text is not a run of objects.
+ */
+export function splitConcatenated(s: string): number[] | null {
+  const out: number[] = [];
+  let i = skipSpace(s, 0);
+  while (i < s.length) {
+    if (s.charCodeAt(i) !== 123) return null;
+    const end = skipValue(s, i);
+    out.push(i, end);
+    i = skipSpace(s, end);
+  }
+  return out.length >= 4 ? out : null;
+}
+
+// Characters that may not leave oqfwd raw: C0 controls (only possible as whitespace
+// between tokens in text JSON.parse accepted), DEL and C1 controls (U+0085 breaks
+// line-oriented readers), U+2028/U+2029 (line terminators to JavaScript), and escaped
+// surrogates, which need a look to see whether they pair up.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|\\u[dD][89a-fA-F]/;
+
+/** True when `s` (valid JSON text) can be written out exactly as it is. */
+export function isSafe(s: string): boolean {
+  return !UNSAFE.test(s);
+}
+
+function hex4(c: number): string {
+  return '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
+}
+
+function isLowEscape(s: string, i: number): boolean {
+  if (s.charCodeAt(i) !== BACKSLASH || (s.charCodeAt(i + 1) | 32) !== 117) return false;
+  const a = s.charCodeAt(i + 2) | 32;
+  const b = s.charCodeAt(i + 3) | 32;
+  return a === 100 && b >= 99 && b <= 102; // DC00-DFFF
+}
+
+/**
+ * Makes valid JSON text (one or more `\n`-ended records) safe for every NDJSON reader:
+ * whitespace controls between tokens other than those newlines are dropped, DEL, C1 controls and U+2028/U+2029 inside strings are escaped, and a lone
+ * escaped surrogate becomes `\uFFFD`, so every string decodes to well-formed Unicode.
+ * Values are otherwise unchanged.
+ */
+export function makeSafe(s: string): string {
+  let out = '';
+  let from = 0;
+  let inString = false;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!inString) {
+      if (c === QUOTE) inString = true;
+      else if (c < 32 && c !== 10) {
+        out += s.slice(from, i);
+        from = i + 1;
+      }
+      continue;
+    }
+    if (c === QUOTE) {
+      inString = false;
+    } else if (c === BACKSLASH) {
+      const e = s.charCodeAt(i + 1);
+      if ((e | 32) === 117 && (s.charCodeAt(i + 2) | 32) === 100) {
+        const code = parseInt(s.slice(i + 2, i + 6), 16);
+        if (code >= 0xd800 && code <= 0xdbff && isLowEscape(s, i + 6)) {
+          i += 11; // a proper pair: keep both escapes
+        } else if (code >= 0xd800 && code <= 0xdfff) {
+          out += s.slice(from, i) + '\\uFFFD';
+          from = i + 6;
+          i += 5;
+        } else {
+          i += 5;
+        }
+      } else {
+        i++; // skip the escaped character, which may be a quote
+      }
+    } else if (c === 0x7f || (c >= 0x80 && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
+      out += s.slice(from, i) + hex4(c);
+      from = i + 1;
+    }
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
+
+/** A JSON string literal for `s`, safe for every NDJSON reader (see {@link makeSafe}). */
+export function quote(s: string): string {
+  const q = JSON.stringify(s);
+  return isSafe(q) ? q : makeSafe(q);
+}

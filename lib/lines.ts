@@ -1,0 +1,142 @@
+import { isUtf8 } from 'node:buffer';
+
+/** Receives the lines a {@link LineSplitter} cuts out of its input. */
+export interface LineHandler {
+  /**
+   * One complete line, decoded, without its `\n`, a trailing `\r` or a leading BOM.
+   * `badUtf8` is true when invalid UTF-8 in the line was replaced by U+FFFD.
+   */
+  line(text: string, lineNo: number, badUtf8: boolean): void;
+  /** A line longer than the limit: it was dropped unread, `bytes` long (at least). */
+  overlong(lineNo: number, bytes: number): void;
+}
+
+const NL = 10;
+
+/**
+ * Cuts a byte stream into lines, bounded in memory by `maxLine`.
+ *
+ * Splitting happens on bytes, not characters, so a multibyte UTF-8 sequence is never
+ * cut in two however the input is chunked, and a chunk's complete lines are decoded in
+ * one `toString` call: per-line overhead is one `indexOf` and one slice.
+ */
+export class LineSplitter {
+  /** Number of the last line handed out (1-based; 0 before the first). */
+  lineNo = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Inside an overlong line: bytes are counted and thrown away until the next `\n`. */
+  private skipping = false;
+
+  /** @param maxLine longest line kept, in bytes, without its `\n` */
+  constructor(private readonly maxLine: number) {}
+
+  push(chunk: Buffer, out: LineHandler): void {
+    let start = 0;
+    const first = chunk.indexOf(NL);
+    if (first === -1) {
+      this.hold(chunk);
+      return;
+    }
+    if (this.skipping || this.pendingBytes > 0) {
+      // The first newline closes a line that began in an earlier chunk.
+      this.hold(chunk.subarray(0, first));
+      this.flushPending(out);
+      start = first + 1;
+    }
+    const last = chunk.lastIndexOf(NL);
+    if (last >= start) this.bulk(chunk, start, last, out);
+    if (last + 1 < chunk.length) this.hold(chunk.subarray(last + 1));
+  }
+
+  /** The input ended: a last line without `\n` is still a line. */
+  end(out: LineHandler): void {
+    if (this.skipping || this.pendingBytes > 0) this.flushPending(out);
+  }
+
+  private hold(part: Buffer): void {
+    if (part.length === 0) return;
+    if (this.skipping) {
+      this.pendingBytes += part.length;
+      return;
+    }
+    if (this.pendingBytes + part.length > this.maxLine) {
+      // Drop what we hold: memory stays bounded whatever the line length.
+      this.pending = [];
+      this.pendingBytes += part.length;
+      this.skipping = true;
+      return;
+    }
+    // Copy: the caller may reuse the chunk's memory once push() returns.
+    this.pending.push(Buffer.from(part));
+    this.pendingBytes += part.length;
+  }
+
+  private flushPending(out: LineHandler): void {
+    const no = ++this.lineNo;
+    if (this.skipping) {
+      out.overlong(no, this.pendingBytes);
+    } else {
+      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      this.emit(buf, out, no);
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = false;
+  }
+
+  /** Lines `chunk[start, last)`, each ended by `\n`. */
+  private bulk(chunk: Buffer, start: number, last: number, out: LineHandler): void {
+    const text = chunk.toString('utf8', start, last);
+    if (text.indexOf('\uFFFD') !== -1) {
+      // Rare: find out line by line whether the replacement char was in the input
+      // or stands for invalid bytes.
+      this.bulkBytes(chunk, start, last, out);
+      return;
+    }
+    const max = this.maxLine;
+    let pos = 0;
+    const n = text.length;
+    while (pos <= n) {
+      let nl = text.indexOf('\n', pos);
+      if (nl === -1) nl = n;
+      const no = ++this.lineNo;
+      // A UTF-16 unit is at most 3 UTF-8 bytes: only measure bytes when it could matter.
+      if ((nl - pos) * 3 > max && Buffer.byteLength(text.slice(pos, nl)) > max) {
+        out.overlong(no, Buffer.byteLength(text.slice(pos, nl)));
+      } else {
+        out.line(clean(text, pos, nl), no, false);
+      }
+      pos = nl + 1;
+    }
+  }
+
+  private bulkBytes(chunk: Buffer, start: number, last: number, out: LineHandler): void {
+    let pos = start;
+    while (pos <= last) {
+      let nl = chunk.indexOf(NL, pos);
+      if (nl === -1 || nl > last) nl = last;
+      const no = ++this.lineNo;
+      if (nl - pos > this.maxLine) out.overlong(no, nl - pos);
+      else this.emit(chunk.subarray(pos, nl), out, no);
+      pos = nl + 1;
+    }
+  }
+
+  private emit(buf: Buffer, out: LineHandler, no: number): void {
+    if (buf.length > this.maxLine) {
+      out.overlong(no, buf.length);
+      return;
+    }
+    const text = buf.toString('utf8');
+    const bad = text.indexOf('\uFFFD') !== -1 && !isUtf8(buf);
+    out.line(clean(text, 0, text.length), no, bad);
+  }
+}
+
+/** `text[from, to)` without a leading BOM or a trailing `\r`. */
+function clean(text: string, from: number, to: number): string {
+  if (to > from && text.charCodeAt(to - 1) === 13) to--;
+  if (to > from && text.charCodeAt(from) === 0xfeff) from++;
+  return from === 0 && to === text.length ? text : text.slice(from, to);
+}

@@ -1,0 +1,96 @@
+/** Every line oqfwd reads ends up in exactly one of the `lines*` counters. */
+export interface Stats {
+  /** Input files (or stdin) opened. */
+  files: number;
+  /** Files that could not be opened or read. */
+  filesFailed: number;
+  /** Result event lines (`columns` + `action`). */
+  linesResult: number;
+  /** Batch lines (`diffResults`). */
+  linesBatch: number;
+  /** Snapshot lines (`snapshot` array) and snapshot row lines (`"action":"snapshot"`). */
+  linesSnapshot: number;
+  /** Status record lines: glog, JSON status, `severity=` text. */
+  linesStatus: number;
+  /** glog header lines (`Log file created at:` …): context, not events. */
+  linesHeader: number;
+  /** Lines appended to the status record before them (multi-line messages). */
+  linesContinuation: number;
+  /** Blank lines. */
+  linesBlank: number;
+  /** Lines that are not osquery lines. */
+  linesUnparsed: number;
+  /** Lines longer than --max-line, dropped unread. */
+  linesSkipped: number;
+  /** Lines whose invalid UTF-8 was replaced by U+FFFD (also counted by kind). */
+  badUtf8: number;
+  /** Batch or snapshot lines with no row, which yield no event under --flatten. */
+  emptyRecords: number;
+  /** Events written. */
+  events: number;
+  /** Of those, events made from one row of a batch or snapshot line (--flatten). */
+  rowEvents: number;
+  /** Unparsed lines not written because of --unparsed=drop. */
+  dropped: number;
+}
+
+export function newStats(): Stats {
+  return {
+    files: 0,
+    filesFailed: 0,
+    linesResult: 0,
+    linesBatch: 0,
+    linesSnapshot: 0,
+    linesStatus: 0,
+    linesHeader: 0,
+    linesContinuation: 0,
+    linesBlank: 0,
+    linesUnparsed: 0,
+    linesSkipped: 0,
+    badUtf8: 0,
+    emptyRecords: 0,
+    events: 0,
+    rowEvents: 0,
+    dropped: 0,
+  };
+}
+
+/** All lines read: the sum of the per-kind line counters. */
+export function linesRead(s: Stats): number {
+  return (
+    s.linesResult +
+    s.linesBatch +
+    s.linesSnapshot +
+    s.linesStatus +
+    s.linesHeader +
+    s.linesContinuation +
+    s.linesBlank +
+    s.linesUnparsed +
+    s.linesSkipped
+  );
+}
+
+/** The `--stats` report: one `name value` pair per line, stable names for scripts. */
+export function formatStats(s: Stats, paint: (name: string) => string = (x) => x): string {
+  const rows: Array<[string, number]> = [
+    ['files', s.files],
+    ['files_failed', s.filesFailed],
+    ['lines', linesRead(s)],
+    ['lines_result', s.linesResult],
+    ['lines_batch', s.linesBatch],
+    ['lines_snapshot', s.linesSnapshot],
+    ['lines_status', s.linesStatus],
+    ['lines_header', s.linesHeader],
+    ['lines_continuation', s.linesContinuation],
+    ['lines_blank', s.linesBlank],
+    ['lines_unparsed', s.linesUnparsed],
+    ['lines_skipped', s.linesSkipped],
+    ['lines_bad_utf8', s.badUtf8],
+    ['records_empty', s.emptyRecords],
+    ['events', s.events],
+    ['events_rows', s.rowEvents],
+    ['unparsed_dropped', s.dropped],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `oqfwd: stats: ${paint(k.padEnd(width))} ${v}\n`).join('');
+}

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Converter, type ConvertOptions } from '../lib/convert.js';
+import { DEFAULT_MAX_LINE } from '../lib/cli.js';
+import { Reporter } from '../lib/report.js';
+import { newStats, type Stats } from '../lib/stats.js';
+
+/** The repository root (tests run from dist/test/). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The built command. */
+export const BIN = fileURLToPath(new URL('../bin/oqfwd.js', import.meta.url));
+/** The shared real-world samples. */
+export const CORPUS = fileURLToPath(new URL('../../../shared/corpus/public/', import.meta.url));
+
+export interface Converted {
+  out: string;
+  events: Array<Record<string, unknown>>;
+  stats: Stats;
+  reports: string;
+}
+
+/** Runs the converter over `chunks` as one input named `name`. */
+export function convert(chunks: string | Buffer | Array<string | Buffer>, opts: Partial<ConvertOptions> = {}, name = 'in.log'): Converted {
+  const stats = newStats();
+  let reports = '';
+  const c = new Converter({ flatten: false, unparsed: 'forward', maxLine: DEFAULT_MAX_LINE, ...opts }, stats, new Reporter((t) => (reports += t)));
+  let out = '';
+  c.open(name);
+  for (const chunk of Array.isArray(chunks) ? chunks : [chunks]) {
+    c.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    out += c.take();
+  }
+  c.close();
+  out += c.take();
+  const events = out === '' ? [] : out.replace(/\n$/, '').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { out, events, stats, reports };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built oqfwd with `args`, feeding `input` on stdin. Bounded in time. */
+export function cli(args: string[], input: string | Buffer = '', env: NodeJS.ProcessEnv = {}, timeoutMs = 30000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, TZ: 'UTC', NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => {}); // the child may exit before reading it all
+    child.stdin.end(input);
+  });
+}
+
+/** The lines of NDJSON text, parsed. */
+export function parseLines(text: string): Array<Record<string, unknown>> {
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -1,0 +1,99 @@
+import t from 'tap';
+import { LineSplitter, type LineHandler } from '../lib/lines.js';
+
+interface Got {
+  lines: Array<[string, number, boolean]>;
+  overlong: Array<[number, number]>;
+}
+
+function split(chunks: Buffer[], max = 1 << 20): Got {
+  const got: Got = { lines: [], overlong: [] };
+  const h: LineHandler = {
+    line: (text, no, bad) => got.lines.push([text, no, bad]),
+    overlong: (no, bytes) => got.overlong.push([no, bytes]),
+  };
+  const s = new LineSplitter(max);
+  for (const c of chunks) s.push(c, h);
+  s.end(h);
+  return got;
+}
+
+function bytewise(b: Buffer): Buffer[] {
+  return [...b].map((x) => Buffer.from([x]));
+}
+
+t.test('splits lines and numbers them', async (t) => {
+  const got = split([Buffer.from('a\nbb\n\nccc\n')]);
+  t.same(got.lines, [
+    ['a', 1, false],
+    ['bb', 2, false],
+    ['', 3, false],
+    ['ccc', 4, false],
+  ]);
+});
+
+t.test('a last line without newline is still a line', async (t) => {
+  t.same(split([Buffer.from('a\nb')]).lines.map((l) => l[0]), ['a', 'b']);
+  t.same(split([Buffer.from('')]).lines, []);
+});
+
+t.test('byte-at-a-time input gives the same lines, multibyte UTF-8 intact', async (t) => {
+  const text = 'é€😀 first\r\nsecond ✓\nthird';
+  const whole = split([Buffer.from(text)]);
+  const bytes = split(bytewise(Buffer.from(text)));
+  t.same(bytes.lines, whole.lines);
+  t.same(whole.lines.map((l) => l[0]), ['é€😀 first', 'second ✓', 'third']);
+  t.notOk(bytes.lines.some((l) => l[2]), 'no line is flagged as bad UTF-8');
+});
+
+t.test('every chunking of a text gives the same lines', async (t) => {
+  const text = Buffer.from('{"a":"é"}\r\n\n€€€\nxyz\n😀😀\n');
+  const expect = split([text]).lines;
+  for (let cut = 1; cut < text.length; cut++) {
+    t.same(split([text.subarray(0, cut), text.subarray(cut)]).lines, expect, `cut at ${cut}`);
+  }
+});
+
+t.test('strips CRLF and a leading BOM', async (t) => {
+  const got = split([Buffer.from('\uFEFFone\r\ntwo\r\n')]);
+  t.same(got.lines.map((l) => l[0]), ['one', 'two']);
+});
+
+t.test('a line longer than the limit is skipped and counted, the next one is kept', async (t) => {
+  const big = 'x'.repeat(100);
+  const got = split(bytewise(Buffer.from(`ok\n${big}\nafter\n`)), 50);
+  t.same(got.lines.map((l) => [l[0], l[1]]), [
+    ['ok', 1],
+    ['after', 3],
+  ]);
+  t.same(got.overlong, [[2, 100]]);
+  const inOneChunk = split([Buffer.from(`ok\n${big}\nafter`)], 50);
+  t.same(inOneChunk.overlong, [[2, 100]]);
+  t.same(inOneChunk.lines.map((l) => l[0]), ['ok', 'after']);
+});
+
+t.test('the limit is in bytes, not characters', async (t) => {
+  const got = split([Buffer.from('€€€€\n')], 10); // 12 bytes
+  t.same(got.overlong, [[1, 12]]);
+  t.same(split([Buffer.from('€€€\n')], 10).lines.map((l) => l[0]), ['€€€']);
+});
+
+t.test('memory stays bounded inside an overlong line', async (t) => {
+  const s = new LineSplitter(1000);
+  const h: LineHandler = { line: () => t.fail('no line expected'), overlong: (_n, bytes) => t.equal(bytes, 1000 * 1000) };
+  const chunk = Buffer.alloc(1000, 0x41);
+  for (let i = 0; i < 1000; i++) s.push(chunk, h);
+  // The splitter holds nothing of the line: its only state is a byte count.
+  t.equal((s as unknown as { pending: Buffer[] }).pending.length, 0);
+  s.end(h);
+});
+
+t.test('invalid UTF-8 is replaced and flagged; a real U+FFFD is not flagged', async (t) => {
+  const bad = Buffer.concat([Buffer.from('a'), Buffer.from([0xff, 0xc3]), Buffer.from('b\nok \uFFFD\n')]);
+  const got = split([bad]);
+  t.equal(got.lines.length, 2);
+  t.equal(got.lines[0]![2], true);
+  t.match(got.lines[0]![0], /^a\uFFFD+b$/);
+  t.same(got.lines[1], ['ok \uFFFD', 2, false]);
+  t.same(split(bytewise(bad)).lines, got.lines, 'same when fed byte by byte');
+});

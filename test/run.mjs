@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs the whole suite with tap and ends with one plain line, `N passed, N failed`,
+// taken from tap's own closing counts. The exit status is tap's (non-zero on any failure,
+// and when tap's counts cannot be found).
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+
+const dir = new URL('../dist/test/', import.meta.url);
+const files = readdirSync(dir).filter((f) => f.endsWith('.test.js')).map((f) => `dist/test/${f}`);
+const args = ['--reporter=tap', ...process.argv.slice(2), ...files];
+const tap = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', ...args], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', TERM: 'dumb' },
+});
+let tail = '';
+tap.stdout.on('data', (d) => {
+  process.stdout.write(d);
+  tail = (tail + d.toString('utf8')).slice(-4096);
+});
+tap.on('close', (code) => {
+  const m = /^# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/m.exec(tail.split('\n').filter((l) => l.startsWith('# {')).pop() ?? '');
+  if (m === null) {
+    console.log('0 passed, 1 failed');
+    console.error('test/run.mjs: tap printed no closing counts');
+    process.exitCode = code || 1;
+    return;
+  }
+  const pass = Number(m[2] ?? 0);
+  const fail = Number(m[3] ?? 0);
+  console.log(`${pass} passed, ${fail} failed`);
+  process.exitCode = code ?? 1;
+});
