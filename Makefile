@@ -13,6 +13,7 @@ $(NODE_MODULES): package.json package-lock.json
 	@touch $@
 
 $(BIN): $(NODE_MODULES) $(SOURCES)
+	rm -rf dist
 	npx tsc -p tsconfig.json
 	chmod +x $(BIN)
 	@touch $@

@@ -17,6 +17,8 @@ export interface Converted {
   events: Array<Record<string, unknown>>;
   stats: Stats;
   reports: string;
+  /** The line that stopped conversion (--unparsed=fail). */
+  failure: unknown;
 }
 
 /** Runs the converter over `chunks` as one input named `name`. */
@@ -30,10 +32,10 @@ export function convert(chunks: string | Buffer | Array<string | Buffer>, opts: 
     c.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     out += c.take();
   }
-  c.close();
+  if (!c.failure) c.close();
   out += c.take();
   const events = out === '' ? [] : out.replace(/\n$/, '').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { out, events, stats, reports };
+  return { out, events, stats, reports, failure: c.failure };
 }
 
 export interface CliResult {

@@ -13,8 +13,15 @@ const tap = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', ...arg
   env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', TERM: 'dumb' },
 });
 let tail = '';
+let failedFiles = 0;
+let partial = '';
 tap.stdout.on('data', (d) => {
   process.stdout.write(d);
+  const text = partial + d.toString('utf8');
+  const lines = text.split('\n');
+  partial = lines.pop() ?? '';
+  // A file that fails outside any assertion (a bad plan, a crash) shows only here.
+  for (const l of lines) if (l.startsWith('not ok ')) failedFiles++;
   tail = (tail + d.toString('utf8')).slice(-4096);
 });
 tap.on('close', (code) => {
@@ -26,7 +33,8 @@ tap.on('close', (code) => {
     return;
   }
   const pass = Number(m[2] ?? 0);
-  const fail = Number(m[3] ?? 0);
+  let fail = Math.max(Number(m[3] ?? 0), failedFiles);
+  if (code !== 0 && fail === 0) fail = 1;
   console.log(`${pass} passed, ${fail} failed`);
   process.exitCode = code ?? 1;
 });

@@ -1,0 +1,70 @@
+import t from 'tap';
+import { arrayElements, isSafe, makeSafe, objectMembers, quote, skipValue, splitConcatenated } from '../lib/json-raw.js';
+
+t.test('objectMembers finds every top-level member with its raw value', async (t) => {
+  const s = '{"a":1, "b" : {"c":[1,2,{"d":"}"}]}, "e\\"q":"x\\\\", "f":[] ,"g":null}';
+  const ms = objectMembers(s, 0);
+  t.same(ms.map((m) => m.key), ['a', 'b', 'e"q', 'f', 'g']);
+  t.same(ms.map((m) => s.slice(m.valueStart, m.valueEnd)), ['1', '{"c":[1,2,{"d":"}"}]}', '"x\\\\"', '[]', 'null']);
+  t.same(objectMembers('{}', 0), []);
+  t.same(objectMembers('  { }', 2), []);
+});
+
+t.test('strings with escaped quotes and backslashes are skipped correctly', async (t) => {
+  const s = '"a\\\\\\"b\\\\"rest';
+  t.equal(skipValue(s, 0), s.indexOf('rest'));
+  t.equal(skipValue('-12.5e3,', 0), 7);
+  t.equal(skipValue('true', 0), 4);
+});
+
+t.test('arrayElements gives the offsets of each element', async (t) => {
+  const s = '[{"a":"]"}, 2 ,"x"]';
+  const e = arrayElements(s, 0);
+  t.same([s.slice(e[0], e[1]), s.slice(e[2], e[3]), s.slice(e[4], e[5])], ['{"a":"]"}', '2', '"x"']);
+  t.same(arrayElements('[ ]', 0), []);
+});
+
+t.test('deep nesting is handled without recursion', async (t) => {
+  const depth = 100000;
+  const s = '{"a":' + '['.repeat(depth) + ']'.repeat(depth) + ',"b":2}';
+  const ms = objectMembers(s, 0);
+  t.same(ms.map((m) => m.key), ['a', 'b']);
+  t.equal(ms[1]!.valueStart, s.length - 2);
+});
+
+t.test('splitConcatenated separates {}{} runs and refuses anything else', async (t) => {
+  const s = '{"a":"}{"}{"b":1}  {"c":[]}';
+  const p = splitConcatenated(s)!;
+  t.same([0, 2, 4].map((i) => s.slice(p[i], p[i + 1])), ['{"a":"}{"}', '{"b":1}', '{"c":[]}']);
+  t.equal(splitConcatenated('{"a":1}'), null, 'a single object is not a run');
+  t.equal(splitConcatenated('{"a":1}x'), null);
+});
+
+t.test('isSafe spots every character that must not leave raw', async (t) => {
+  t.ok(isSafe('{"a":"é€😀 \\u0085 \\n"}'));
+  for (const c of ['\u0085', '\u2028', '\u2029', '\u007f', '\u009f', '\t', '\r']) t.notOk(isSafe(`{"a":"${c}"}`), 'U+' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  t.notOk(isSafe('{"a":"\\ud83d\\ude00"}'), 'surrogate escapes need a closer look');
+});
+
+t.test('makeSafe escapes C1, DEL and line separators inside strings', async (t) => {
+  const out = makeSafe('{"a\u2028":"x\u0085y\u007f\u2029"}\n');
+  t.equal(out, '{"a\\u2028":"x\\u0085y\\u007F\\u2029"}\n');
+  t.same(JSON.parse(out), { 'a\u2028': 'x\u0085y\u007f\u2029' }, 'the value is unchanged');
+});
+
+t.test('makeSafe drops control whitespace between tokens, keeps record newlines', async (t) => {
+  t.equal(makeSafe('{"a":\t1,\r"b":"\\t"}\n{"c":2}\n'), '{"a":1,"b":"\\t"}\n{"c":2}\n');
+});
+
+t.test('makeSafe replaces lone surrogate escapes and keeps pairs', async (t) => {
+  t.equal(makeSafe('["\\ud800","\\uDC00x","\\ud83d\\ude00","\\\\ud800"]'), '["\\uFFFD","\\uFFFDx","\\ud83d\\ude00","\\\\ud800"]');
+  t.equal(makeSafe('["\\ud83d\\u0041"]'), '["\\uFFFD\\u0041"]', 'a high surrogate before a non-surrogate');
+});
+
+t.test('quote gives a safe JSON string for any text', async (t) => {
+  const nasty = 'a\u0000b\u0085c\u2028\ud800"\\';
+  const q = quote(nasty);
+  t.ok(isSafe(q) || !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(q));
+  t.notMatch(q, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  t.equal(JSON.parse(q), 'a\u0000b\u0085c\u2028\uFFFD"\\');
+});
