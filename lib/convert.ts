@@ -100,8 +100,8 @@ export class Converter implements LineHandler {
   overlong(lineNo: number, bytes: number): void {
     this.stats.linesSkipped++;
     const reason = `line of ${bytes} bytes longer than --max-line ${this.opts.maxLine}, skipped`;
-    this.reporter.line(this.file, lineNo, reason);
     if (this.opts.unparsed === 'fail') this.fatal = new BadInputError(this.file, lineNo, reason);
+    else this.reporter.line(this.file, lineNo, reason);
   }
 
   /** A line that starts with `{`, at `start`. */
@@ -175,16 +175,17 @@ export class Converter implements LineHandler {
       this.json(text.slice(wrapped.offset), 0, lineNo);
       return;
     }
-    this.unparsed(text, lineNo, 'not an osquery line');
+    this.unparsed(text, lineNo, isJson(text) ? 'JSON value is not an object' : 'not an osquery line');
   }
 
   private unparsed(text: string, lineNo: number, reason: string): void {
     this.stats.linesUnparsed++;
+    if (this.opts.unparsed === 'fail') {
+      this.fatal = new BadInputError(this.file, lineNo, reason); // reported once, as the fatal error
+      return;
+    }
     this.reporter.line(this.file, lineNo, reason);
     switch (this.opts.unparsed) {
-      case 'fail':
-        this.fatal = new BadInputError(this.file, lineNo, reason);
-        return;
       case 'drop':
         this.stats.dropped++;
         return;
@@ -192,6 +193,15 @@ export class Converter implements LineHandler {
         this.out += `{"kind":"unparsed","file":${quote(this.file)},"line":${lineNo},"reason":${quote(reason)},"raw":${quote(text)}}\n`;
         this.stats.events++;
     }
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

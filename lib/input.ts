@@ -75,13 +75,22 @@ export function fileInput(opts: FileInputOptions): Input {
       }
       current = stream;
       yield { type: 'open', name };
+      // Only errors of the stream itself are read errors: an error thrown in at a yield
+      // (the pipeline tearing down) must go on up.
+      const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       try {
-        for await (const data of stream) {
-          yield { type: 'data', data: data as Buffer };
+        for (;;) {
+          let next: IteratorResult<Buffer>;
+          try {
+            next = await chunks.next();
+          } catch (err) {
+            if (!stopped) opts.onError(name, describeError(err));
+            break;
+          }
+          if (next.done === true) break;
+          yield { type: 'data', data: next.value };
           if (stopped) break;
         }
-      } catch (err) {
-        if (!stopped) opts.onError(name, describeError(err));
       } finally {
         current = null;
         if (!isStdin) stream.destroy();

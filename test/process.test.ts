@@ -1,0 +1,129 @@
+// Child-process fault tests: the built binary under a closed pipe, signals, a stalled reader.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { BIN, ROOT } from './helpers.js';
+import { LINES } from './fixtures.js';
+
+function start(args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' } });
+}
+
+function exited(child: ChildProcessWithoutNullStreams, timeoutMs = 20000): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+function collect(stream: NodeJS.ReadableStream): { text: string } {
+  const box = { text: '' };
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => (box.text += d));
+  return box;
+}
+
+/** Feeds result lines to stdin without end, as `tail -F` would, until stopped. */
+function endlessInput(child: ChildProcessWithoutNullStreams): { stop: () => void; written: () => number } {
+  const block = Buffer.from((LINES.event + '\n').repeat(1000));
+  let written = 0;
+  let stopped = false;
+  const pump = (): void => {
+    while (!stopped) {
+      written += block.length;
+      if (!child.stdin.write(block)) {
+        child.stdin.once('drain', pump);
+        return;
+      }
+    }
+  };
+  child.stdin.on('error', () => (stopped = true));
+  setImmediate(pump);
+  return {
+    stop: () => {
+      stopped = true;
+      child.stdin.destroy();
+    },
+    written: () => written,
+  };
+}
+
+t.test('oqfwd | head -1: stops reading and exits quietly with 0', async (t) => {
+  const child = start([]);
+  const input = endlessInput(child);
+  const err = collect(child.stderr);
+  const done = exited(child);
+  let first = '';
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      first += d.toString('utf8');
+      if (first.includes('\n')) {
+        child.stdout.destroy(); // what head does after one line
+        resolve();
+      }
+    });
+  });
+  const { code, signal } = await done;
+  input.stop();
+  t.equal(code, 0);
+  t.equal(signal, null);
+  t.equal(err.text, '', 'nothing on stderr');
+  t.match(first, /^\{"kind":"result"/);
+});
+
+t.test('a stdout closed before the start is a quiet exit too', async (t) => {
+  const child = start(['samples/osqueryd.results.log']);
+  child.stdout.destroy();
+  const err = collect(child.stderr);
+  const { code } = await exited(child);
+  t.equal(code, 0);
+  t.equal(err.text, '');
+});
+
+for (const [signal, status] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+] as const) {
+  t.test(`${signal}: flushes every line read, then exits ${status}`, async (t) => {
+    const child = start(['--stats']);
+    const out = collect(child.stdout);
+    const err = collect(child.stderr);
+    const done = exited(child);
+    child.stdin.write(`${LINES.event}\n${LINES.batch}\n`);
+    // Wait until both events are out: they were read; the pipe stays open like tail -F.
+    while (out.text.split('\n').length < 3) await new Promise((r) => setTimeout(r, 20));
+    child.stdin.write(LINES.snapshot.slice(0, 40)); // a line cut short by the signal
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill(signal);
+    const { code } = await done;
+    t.equal(code, status);
+    const kinds = out.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind);
+    t.same(kinds, ['result', 'batch', 'unparsed'], 'the cut line is accounted for, not lost');
+    t.match(err.text, /stats: lines +3$/m);
+  });
+}
+
+t.test('a reader that stops reading stops oqfwd reading: bounded memory, end-to-end backpressure', async (t) => {
+  const child = start([]);
+  child.stdout.pause(); // nobody reads oqfwd's output
+  const input = endlessInput(child);
+  const done = exited(child);
+  let last = -1;
+  // Wait until the producer is stalled: its count stops growing.
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (input.written() === last) break;
+    last = input.written();
+  }
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+  t.equal(input.written(), last, 'the producer is held back');
+  t.ok(last < 64 * 1024 * 1024, `oqfwd took ${last} bytes before pushing back`);
+  t.ok(rssKiB < 150 * 1024, `RSS ${rssKiB} KiB`);
+  input.stop();
+  child.stdout.resume();
+  const { code } = await done;
+  t.equal(code, 0);
+});

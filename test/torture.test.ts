@@ -1,0 +1,81 @@
+// Torture: any chunking, split UTF-8, CRLF, no final newline, huge lines.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { CORPUS, cli, convert, parseLines, ROOT } from './helpers.js';
+import { LINES } from './fixtures.js';
+
+const mixed = Buffer.from(
+  [
+    ...Object.values(LINES),
+    '{"name":"ünï€ødé 😀","columns":{"path":"C:\\\\Windows\\\\System32\\\\smss.exe","note":"日本語"},"action":"added"}',
+    'junk ✓ line',
+    '',
+  ].join('\r\n') + readFileSync(CORPUS + 'beats-filebeat-osquery-darwin.excerpt.log', 'utf8') + '{"name":"last","columns":{},"action":"added"}',
+);
+
+/** A deterministic pseudo-random sequence (mulberry32). */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+t.test('byte-at-a-time input gives the same output as one chunk', async (t) => {
+  const whole = convert(mixed);
+  const bytes = convert([...mixed].map((b) => Buffer.from([b])));
+  t.equal(bytes.out, whole.out);
+  t.same(bytes.stats, whole.stats);
+  t.equal(whole.events.at(-1)!.name, 'last', 'the last line without newline is converted');
+  t.equal(whole.stats.linesUnparsed, 1);
+});
+
+t.test('random chunkings give the same output', async (t) => {
+  const whole = convert(mixed).out;
+  const next = rng(42);
+  for (let round = 0; round < 50; round++) {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < mixed.length; ) {
+      const n = 1 + Math.floor(next() * 200);
+      chunks.push(mixed.subarray(i, i + n));
+      i += n;
+    }
+    if (convert(chunks).out !== whole) {
+      t.fail(`round ${round} differs`);
+      return;
+    }
+  }
+  t.pass('50 random chunkings agree');
+});
+
+t.test('a snapshot line of many megabytes through the binary, flattened', async (t) => {
+  const rows = 200000;
+  const row = (i: number): string => `{"name":"package-${i}","version":"1.${i}.0-ubuntu","arch":"amd64","source":"ünï"}`;
+  const parts: string[] = [];
+  for (let i = 0; i < rows; i++) parts.push(row(i));
+  const line = `{"snapshot":[${parts.join(',')}],"action":"snapshot","name":"deb_packages","hostIdentifier":"h","calendarTime":"c","unixTime":1,"epoch":0,"counter":0,"numerics":false}\n`;
+  t.ok(line.length > 15e6, `${(line.length / 1e6).toFixed(1)} MB line`);
+  const r = await cli(['--flatten', '--stats'], line);
+  t.equal(r.code, 0);
+  const evs = r.stdout.trimEnd().split('\n');
+  t.equal(evs.length, rows);
+  const last = JSON.parse(evs.at(-1)!) as Record<string, unknown>;
+  t.same([last.rowIndex, last.rowCount, (last.columns as { name: string }).name], [rows - 1, rows, `package-${rows - 1}`]);
+  t.match(r.stderr, /events_rows +200000$/m);
+});
+
+t.test('a line of many megabytes over --max-line is skipped with bounded memory', async (t) => {
+  const huge = '{"snapshot":["' + 'x'.repeat(40e6) + '"]}\n';
+  const r = await cli(['--max-line', '1M', '--stats'], huge + LINES.event + '\n');
+  t.equal(r.code, 0);
+  t.equal(parseLines(r.stdout).length, 1);
+  t.match(r.stderr, /<stdin>:1: line of 40000017 bytes longer than --max-line 1048576, skipped/);
+  t.match(r.stderr, /lines_skipped +1$/m);
+});
+
+t.test('CRLF files convert like LF files', async (t) => {
+  const lf = readFileSync(ROOT + 'samples/osqueryd.results.log', 'utf8');
+  t.equal(convert(lf.replace(/\n/g, '\r\n')).out, convert(lf).out);
+});
