@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { UnparsedMode } from './convert.js';
 import { parseSize } from './size.js';
+import { parseZone, type Zone } from './timezone.js';
 import { VERSION } from './version.js';
 
 /** Everything a run needs to know, as parsed from the command line. */
@@ -17,6 +19,10 @@ export interface Options {
   quiet: boolean;
   /** Print line and event counts on stderr at the end. Default false. */
   stats: boolean;
+  /** Zone of glog time stamps (--tz). Default: the zone oqfwd runs in. */
+  zone: Zone;
+  /** hostIdentifier of status records without a glog header naming the machine. Default: os.hostname(). */
+  host: string;
 }
 
 /** Default --max-line: room for snapshots of thousands of rows (real ones reach MBs). */
@@ -31,6 +37,14 @@ function sizeArg(value: string): number {
   const n = parseSize(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a size in bytes such as 65536, 64K or 64M');
   return n;
+}
+
+function zoneArg(value: string): Zone {
+  try {
+    return parseZone(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 /** The commander program: the one source of `--help`. */
@@ -54,6 +68,8 @@ export function program(): Command {
         .argParser(sizeArg)
         .default(DEFAULT_MAX_LINE, '64M'),
     )
+    .addOption(new Option('--tz <zone>', 'time zone of glog time stamps: IANA name or offset such as +01:00').argParser(zoneArg).default(undefined, 'the local zone'))
+    .addOption(new Option('--host <name>', 'hostIdentifier of status lines whose file names no machine').default(undefined, 'this host'))
     .option('-q, --quiet', 'do not report bad lines on stderr (they are still counted)')
     .option('--stats', 'print line and event counts on stderr at the end')
     .showHelpAfterError("(run 'oqfwd --help' for usage)")
@@ -78,7 +94,7 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     if (e instanceof CommanderError) return { kind: 'exit', code: e.exitCode === 0 ? 0 : 2 };
     throw e;
   }
-  const o = cmd.opts<{ flatten?: boolean; unparsed: UnparsedMode; maxLine: number; quiet?: boolean; stats?: boolean }>();
+  const o = cmd.opts<{ flatten?: boolean; unparsed: UnparsedMode; maxLine: number; quiet?: boolean; stats?: boolean; tz?: Zone; host?: string }>();
   return {
     kind: 'run',
     options: {
@@ -88,6 +104,8 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
       maxLine: o.maxLine,
       quiet: o.quiet === true,
       stats: o.stats === true,
+      zone: o.tz ?? parseZone(undefined),
+      host: o.host ?? hostname(),
     },
   };
 }

@@ -2,10 +2,13 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { InputItem } from './input.js';
 import { quote, splitConcatenated } from './json-raw.js';
 import { LineSplitter, type LineHandler } from './lines.js';
+import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
 import { classify, encodeRecord, encodeRows } from './record.js';
 import type { Reporter } from './report.js';
 import type { Stats } from './stats.js';
-import { unwrapSyslog } from './syslog.js';
+import { encodeStatus, parseSeverityText, StatusClock, type StatusRecord } from './status.js';
+import { syslogTime, unwrapSyslog, type SyslogWrap } from './syslog.js';
+import type { Zone } from './timezone.js';
 
 /** What to do with a line that is not an osquery line. */
 export type UnparsedMode = 'forward' | 'drop' | 'fail';
@@ -18,7 +21,16 @@ export interface ConvertOptions {
   unparsed: UnparsedMode;
   /** Longest line read, in bytes; longer ones are reported and skipped. Default 64 MiB. */
   maxLine: number;
+  /** Zone of the wall-clock times in glog lines. Default: the zone oqfwd runs in. */
+  zone: Zone;
+  /** hostIdentifier of status records when no glog header names the machine. Default: this host's name. */
+  host: string;
+  /** The current time, for the year of glog lines without header. Default Date.now. */
+  now?: () => number;
 }
+
+/** How long a status record read from stdin waits for continuation lines before it is written. */
+export const IDLE_FLUSH_MS = 1000;
 
 /** A line that --unparsed=fail makes fatal. */
 export class BadInputError extends Error {
@@ -31,6 +43,13 @@ export class BadInputError extends Error {
   }
 }
 
+/** A status record from text, held back while continuation lines may follow. */
+interface Pending {
+  record: StatusRecord;
+  /** Blank lines seen since: part of the message if another continuation follows. */
+  blanks: number;
+}
+
 /**
  * Turns lines into NDJSON events. It knows nothing of where bytes come from or go to:
  * feed it with {@link Converter.open}, {@link Converter.data} and {@link Converter.close}
@@ -41,6 +60,10 @@ export class Converter implements LineHandler {
   private file = '';
   private splitter: LineSplitter;
   private fatal: BadInputError | null = null;
+  private clock: StatusClock;
+  /** hostIdentifier for status records of this input (a glog header may name it). */
+  private host: string;
+  private pending: Pending | null = null;
 
   constructor(
     private readonly opts: ConvertOptions,
@@ -48,12 +71,18 @@ export class Converter implements LineHandler {
     private readonly reporter: Reporter,
   ) {
     this.splitter = new LineSplitter(opts.maxLine);
+    this.clock = new StatusClock(opts.zone, opts.now);
+    this.host = opts.host;
   }
 
   /** A new input begins; `name` is how reports refer to it. */
   open(name: string): void {
     this.file = name;
     this.splitter = new LineSplitter(this.opts.maxLine);
+    this.clock = new StatusClock(this.opts.zone, this.opts.now);
+    this.host = this.opts.host;
+    const dated = dateFromFileName(name);
+    if (dated !== null) this.clock.setOrigin(dated.year, dated.month, 'filename');
     this.stats.files++;
   }
 
@@ -61,10 +90,26 @@ export class Converter implements LineHandler {
     this.splitter.push(chunk, this);
   }
 
-  /** The input ended: its last line, even without `\n`, is converted now. */
+  /** The input ended: its last line, even without `\n`, and a held status record are converted now. */
   close(): void {
     this.splitter.end(this);
+    this.flushStatus();
     this.reporter.endInput(this.file);
+  }
+
+  /** True while a status record waits for possible continuation lines. */
+  get holding(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Emit the held status record now (the input has been idle). */
+  flushStatus(): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    this.stats.linesBlank += p.blanks;
+    this.out += encodeStatus(p.record);
+    this.stats.events++;
   }
 
   /** The line that must stop the run (--unparsed=fail), once there is one. */
@@ -91,13 +136,16 @@ export class Converter implements LineHandler {
     if (c === 123) {
       this.json(text, start, lineNo);
     } else if (c !== c) {
-      this.stats.linesBlank++; // NaN: past the end, nothing but blanks
+      // NaN: past the end, nothing but blanks
+      if (this.pending !== null) this.pending.blanks++;
+      else this.stats.linesBlank++;
     } else {
       this.text(text, lineNo);
     }
   }
 
   overlong(lineNo: number, bytes: number): void {
+    this.flushStatus();
     this.stats.linesSkipped++;
     const reason = `line of ${bytes} bytes longer than --max-line ${this.opts.maxLine}, skipped`;
     if (this.opts.unparsed === 'fail') this.fatal = new BadInputError(this.file, lineNo, reason);
@@ -112,32 +160,39 @@ export class Converter implements LineHandler {
     } catch (err) {
       const parts = splitConcatenated(text);
       if (parts) {
+        this.flushStatus();
         this.concatenated(text, parts, lineNo);
         return;
       }
-      this.unparsed(text, lineNo, 'invalid JSON: ' + shorten((err as Error).message));
+      this.other(text, lineNo, 'invalid JSON: ' + shorten((err as Error).message));
       return;
     }
-    this.record(text, start, o as Record<string, unknown>, lineNo);
+    this.record(text, start, o as Record<string, unknown>, lineNo, true);
   }
 
-  private record(text: string, start: number, o: Record<string, unknown>, lineNo: number): void {
+  /** A JSON object line; `counted` is false for the second and later objects glued on one line. */
+  private record(text: string, start: number, o: Record<string, unknown>, lineNo: number, counted: boolean): void {
     const kind = classify(o);
+    if (kind === null) {
+      this.other(text, lineNo, 'JSON object is not an osquery record');
+      return;
+    }
+    this.flushStatus();
     const stats = this.stats;
+    if (!counted) stats.gluedRecords++;
     switch (kind) {
-      case null:
-        this.unparsed(text, lineNo, 'JSON object is not an osquery record');
-        return;
       case 'result':
-        stats.linesResult++;
+        if (counted) stats.linesResult++;
         break;
       case 'status':
-        stats.linesStatus++;
+        if (counted) stats.linesStatus++;
         break;
       case 'batch':
       case 'snapshot':
-        if (kind === 'batch') stats.linesBatch++;
-        else stats.linesSnapshot++;
+        if (counted) {
+          if (kind === 'batch') stats.linesBatch++;
+          else stats.linesSnapshot++;
+        }
         // A snapshot *row* (osquery's snapshot event format) has no rows to flatten.
         if (this.opts.flatten && (kind === 'batch' || o.snapshot !== undefined)) {
           const { text: events, rows } = encodeRows(text, start, kind);
@@ -161,25 +216,86 @@ export class Converter implements LineHandler {
       try {
         o = JSON.parse(piece);
       } catch (err) {
-        this.unparsed(piece, lineNo, 'invalid JSON: ' + shorten((err as Error).message));
+        this.unparsed(piece, lineNo, 'invalid JSON: ' + shorten((err as Error).message), i === 0);
         continue;
       }
-      this.record(piece, 0, o as Record<string, unknown>, lineNo);
+      this.record(piece, 0, o as Record<string, unknown>, lineNo, i === 0);
     }
   }
 
-  /** A line that does not start with `{`: a syslog-wrapped line, or not ours. */
+  /** A line that does not start with `{`: status text, syslog-wrapped, or not ours. */
   private text(text: string, lineNo: number): void {
-    const wrapped = unwrapSyslog(text);
-    if (wrapped !== null && text.charCodeAt(wrapped.offset) === 123) {
-      this.json(text.slice(wrapped.offset), 0, lineNo);
+    if (looksLikeGlog(text)) {
+      const g = parseGlogLine(text);
+      if (g !== null) {
+        this.glog(g);
+        return;
+      }
+    }
+    const header = parseGlogHeader(text);
+    if (header !== null) {
+      this.flushStatus();
+      this.stats.linesHeader++;
+      if (header.type === 'created') this.clock.setOrigin(header.year, header.month, 'header');
+      else if (header.type === 'machine') this.host = header.host;
       return;
     }
-    this.unparsed(text, lineNo, isJson(text) ? 'JSON value is not an object' : 'not an osquery line');
+    const wrapped = unwrapSyslog(text);
+    if (wrapped !== null) {
+      if (text.charCodeAt(wrapped.offset) === 123) {
+        this.json(text.slice(wrapped.offset), 0, lineNo);
+        return;
+      }
+      if (this.severityText(text, wrapped)) return;
+    } else if (this.severityText(text, null)) {
+      return;
+    }
+    this.other(text, lineNo, isJson(text) ? 'JSON value is not an object' : 'not an osquery line');
   }
 
-  private unparsed(text: string, lineNo: number, reason: string): void {
-    this.stats.linesUnparsed++;
+  private glog(g: GlogLine): void {
+    this.flushStatus();
+    this.stats.linesStatus++;
+    const utcMs = this.clock.resolve(g.month, g.day, g.hour, g.minute, g.second, Number(g.micros.slice(0, 3)));
+    this.pending = {
+      record: { hostIdentifier: this.host, utcMs, micros: g.micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId },
+      blanks: 0,
+    };
+  }
+
+  /** `severity=N location=F:L message=M`, bare or behind a syslog prefix. */
+  private severityText(text: string, wrap: SyslogWrap | null): boolean {
+    const st = parseSeverityText(text, wrap === null ? 0 : wrap.offset);
+    if (st === null) return false;
+    this.flushStatus();
+    this.stats.linesStatus++;
+    const utcMs = wrap === null ? null : syslogTime(wrap.time, this.clock);
+    this.pending = {
+      record: { hostIdentifier: wrap === null ? this.host : wrap.host, utcMs, micros: null, severity: st.severity, filename: st.filename, line: st.line, message: st.message, threadId: null },
+      blanks: 0,
+    };
+    return true;
+  }
+
+  /**
+   * A line that is no record of its own: the next line of a held status message if there
+   * is one (multi-line SQL, a stack trace after a FATAL line), else unparsed.
+   */
+  private other(text: string, lineNo: number, reason: string): void {
+    const p = this.pending;
+    if (p !== null && p.record.message.length + p.blanks + text.length < this.opts.maxLine) {
+      p.record.message += '\n'.repeat(p.blanks + 1) + text;
+      this.stats.linesContinuation += p.blanks + 1;
+      p.blanks = 0;
+      return;
+    }
+    this.flushStatus();
+    this.unparsed(text, lineNo, reason, true);
+  }
+
+  private unparsed(text: string, lineNo: number, reason: string, counted: boolean): void {
+    if (counted) this.stats.linesUnparsed++;
+    else this.stats.gluedRecords++;
     if (this.opts.unparsed === 'fail') {
       this.fatal = new BadInputError(this.file, lineNo, reason); // reported once, as the fatal error
       return;
@@ -214,20 +330,67 @@ function shorten(message: string): string {
  * one push per input chunk rather than per line.
  */
 export class ConvertStream extends Transform {
-  constructor(private readonly converter: Converter) {
+  private live = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  /**
+   * @param idleMs on a live input (stdin), how long a held status record may wait for
+   *   continuation lines before it is written anyway. Default {@link IDLE_FLUSH_MS}.
+   */
+  constructor(
+    private readonly converter: Converter,
+    private readonly idleMs = IDLE_FLUSH_MS,
+  ) {
     super({ writableObjectMode: true, readableObjectMode: false, writableHighWaterMark: 4 });
   }
 
   override _transform(item: InputItem, _enc: BufferEncoding, done: TransformCallback): void {
+    this.disarm();
     try {
-      if (item.type === 'data') this.converter.data(item.data);
-      else if (item.type === 'open') this.converter.open(item.name);
-      else this.converter.close();
+      if (item.type === 'data') {
+        this.converter.data(item.data);
+      } else if (item.type === 'open') {
+        this.converter.open(item.name);
+        this.live = item.live;
+      } else {
+        this.converter.close();
+        this.live = false;
+      }
       const text = this.converter.take();
       if (text.length > 0) this.push(text);
+      if (this.live && this.converter.holding) this.arm();
       done(this.converter.failure);
     } catch (err) {
       done(err as Error);
     }
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.disarm();
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    this.disarm();
+    done(err);
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      // Output still queued means we are held back by the reader, not idle: wait more.
+      if (this.readableLength > 0) {
+        this.arm();
+        return;
+      }
+      this.converter.flushStatus();
+      this.push(this.converter.take());
+    }, this.idleMs);
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 }

@@ -5,7 +5,11 @@ import { Readable } from 'node:stream';
  * What an input stage hands to the converter: the start of an input, its bytes, its end.
  * Any source (files, stdin, later a followed file) that yields these can feed oqfwd.
  */
-export type InputItem = { type: 'open'; name: string } | { type: 'data'; data: Buffer } | { type: 'close' };
+export type InputItem =
+  /** `live`: the source can pause for a while and go on (stdin, a followed file). */
+  | { type: 'open'; name: string; live: boolean }
+  | { type: 'data'; data: Buffer }
+  | { type: 'close' };
 
 /** Name used in reports for standard input. */
 export const STDIN_NAME = '<stdin>';
@@ -74,7 +78,7 @@ export function fileInput(opts: FileInputOptions): Input {
         }
       }
       current = stream;
-      yield { type: 'open', name };
+      yield { type: 'open', name, live: isStdin };
       // Only errors of the stream itself are read errors: an error thrown in at a yield
       // (the pipeline tearing down) must go on up.
       const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;

@@ -24,6 +24,8 @@ export interface Stats {
   linesSkipped: number;
   /** Lines whose invalid UTF-8 was replaced by U+FFFD (also counted by kind). */
   badUtf8: number;
+  /** Extra records found glued onto one line (`{…}{…}`, osquery 1.7); not lines. */
+  gluedRecords: number;
   /** Batch or snapshot lines with no row, which yield no event under --flatten. */
   emptyRecords: number;
   /** Events written. */
@@ -48,6 +50,7 @@ export function newStats(): Stats {
     linesUnparsed: 0,
     linesSkipped: 0,
     badUtf8: 0,
+    gluedRecords: 0,
     emptyRecords: 0,
     events: 0,
     rowEvents: 0,
@@ -86,6 +89,7 @@ export function formatStats(s: Stats, paint: (name: string) => string = (x) => x
     ['lines_unparsed', s.linesUnparsed],
     ['lines_skipped', s.linesSkipped],
     ['lines_bad_utf8', s.badUtf8],
+    ['records_glued', s.gluedRecords],
     ['records_empty', s.emptyRecords],
     ['events', s.events],
     ['events_rows', s.rowEvents],

@@ -4,6 +4,7 @@ import { Converter, type ConvertOptions } from '../lib/convert.js';
 import { DEFAULT_MAX_LINE } from '../lib/cli.js';
 import { Reporter } from '../lib/report.js';
 import { newStats, type Stats } from '../lib/stats.js';
+import { parseZone } from '../lib/timezone.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,7 +26,8 @@ export interface Converted {
 export function convert(chunks: string | Buffer | Array<string | Buffer>, opts: Partial<ConvertOptions> = {}, name = 'in.log'): Converted {
   const stats = newStats();
   let reports = '';
-  const c = new Converter({ flatten: false, unparsed: 'forward', maxLine: DEFAULT_MAX_LINE, ...opts }, stats, new Reporter((t) => (reports += t)));
+  const base: ConvertOptions = { flatten: false, unparsed: 'forward', maxLine: DEFAULT_MAX_LINE, zone: parseZone('UTC'), host: 'test-host' };
+  const c = new Converter({ ...base, ...opts } as ConvertOptions, stats, new Reporter((t) => (reports += t)));
   let out = '';
   c.open(name);
   for (const chunk of Array.isArray(chunks) ? chunks : [chunks]) {

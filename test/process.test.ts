@@ -127,3 +127,18 @@ t.test('a reader that stops reading stops oqfwd reading: bounded memory, end-to-
   const { code } = await done;
   t.equal(code, 0);
 });
+
+t.test('on stdin, a held status record is written after the idle timeout, not at the end', async (t) => {
+  const child = start(['--host', 'h']);
+  const out = collect(child.stdout);
+  const done = exited(child);
+  const sent = Date.now();
+  child.stdin.write('I1124 23:16:02.457120  1203 distributed.cpp:155] SELECT name\nFROM processes\n');
+  while (out.text === '' && Date.now() - sent < 10000) await new Promise((r) => setTimeout(r, 20));
+  const waited = Date.now() - sent;
+  t.match(out.text, /"message":"SELECT name\\nFROM processes"/);
+  t.ok(waited >= 900, `held for the idle timeout first (${waited} ms)`);
+  child.stdin.end();
+  const { code } = await done;
+  t.equal(code, 0);
+});

@@ -1,0 +1,118 @@
+import { quote } from './json-raw.js';
+import type { Zone } from './timezone.js';
+
+/**
+ * A status record on its way out, shaped like osquery's own JSON status records so a
+ * receiver sees one schema whatever the source (glog file, `severity=` text, JSON).
+ */
+export interface StatusRecord {
+  hostIdentifier: string;
+  /** UTC milliseconds, or null when the source carries no time (`severity=` text). */
+  utcMs: number | null;
+  /** Six-digit microseconds of the second, when the source has them. */
+  micros: string | null;
+  /** 0 INFO, 1 WARNING, 2 ERROR, 3 FATAL. */
+  severity: number;
+  filename: string;
+  line: number;
+  message: string;
+  /** glog thread id, when the source has one. */
+  threadId: string | null;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function p2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+/** osquery's calendarTime: asctime() of UTC plus " UTC", day of month space-padded. */
+export function calendarTime(utcMs: number): string {
+  const d = new Date(utcMs);
+  const day = d.getUTCDate();
+  return (
+    `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${day < 10 ? ' ' + day : day} ` +
+    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()} UTC`
+  );
+}
+
+/** ISO 8601 in UTC with the record's microseconds: `2026-11-25T09:11:40.123456Z`. */
+export function preciseTime(utcMs: number, micros: string): string {
+  return new Date(Math.floor(utcMs / 1000) * 1000).toISOString().slice(0, 19) + '.' + micros + 'Z';
+}
+
+/** The event for a status record, as one NDJSON line. */
+export function encodeStatus(r: StatusRecord): string {
+  let out = '{"kind":"status","hostIdentifier":' + quote(r.hostIdentifier);
+  if (r.utcMs !== null) out += ',"calendarTime":"' + calendarTime(r.utcMs) + '","unixTime":' + Math.floor(r.utcMs / 1000);
+  out += ',"severity":' + r.severity + ',"filename":' + quote(r.filename) + ',"line":' + r.line + ',"message":' + quote(r.message);
+  if (r.threadId !== null) out += ',"threadId":' + quote(r.threadId);
+  if (r.utcMs !== null && r.micros !== null) out += ',"time":"' + preciseTime(r.utcMs, r.micros) + '"';
+  return out + '}\n';
+}
+
+/** Where the year of year-less time stamps comes from, best first. */
+export type YearSource = 'header' | 'filename' | 'now';
+
+/**
+ * Gives glog's year-less local time stamps a year and a zone. The year comes from the
+ * file header, else the file name, else the current date; a month that falls back by half
+ * a year or more (December, then January) advances it; with only the current date to go
+ * on, a first line that would lie in the future belongs to the previous year.
+ */
+export class StatusClock {
+  private year = 0;
+  private lastMonth = 0;
+  private source: YearSource = 'now';
+
+  /**
+   * @param zone how local wall time maps to UTC
+   * @param now the current time in ms (injectable for tests)
+   */
+  constructor(
+    private readonly zone: Zone,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A header or file name dated the file: lines that follow count from there. */
+  setOrigin(year: number, month: number, source: Exclude<YearSource, 'now'>): void {
+    if (source === 'filename' && this.source === 'header') return;
+    this.year = year;
+    this.lastMonth = month;
+    this.source = source;
+  }
+
+  /** UTC milliseconds of a local wall-clock time with no year. */
+  resolve(month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+    if (this.year === 0) {
+      const now = this.now();
+      this.year = new Date(now).getUTCFullYear();
+      const t = this.zone.toUtc(Date.UTC(this.year, month - 1, day, hour, minute, second, ms));
+      if (t > now + 86400000) this.year--; // more than a day ahead: last year's line
+    } else if (this.lastMonth - month >= 6) {
+      this.year++;
+    }
+    this.lastMonth = month;
+    return this.zone.toUtc(Date.UTC(this.year, month - 1, day, hour, minute, second, ms));
+  }
+}
+
+/**
+ * The stdout and syslog logger plugins' status text, `severity=N location=FILE:LINE
+ * message=TEXT`, taken apart; null when `s` (from `from`) is not that.
+ */
+export function parseSeverityText(s: string, from: number): { severity: number; filename: string; line: number; message: string } | null {
+  if (!s.startsWith('severity=', from)) return null;
+  const sevAt = from + 9;
+  const sev = s.charCodeAt(sevAt) - 48;
+  if (!(sev >= 0 && sev <= 9) || !s.startsWith(' location=', sevAt + 1)) return null;
+  const locAt = sevAt + 11;
+  const msg = s.indexOf(' message=', locAt);
+  if (msg === -1) return null;
+  const colon = s.lastIndexOf(':', msg);
+  if (colon < locAt) return null;
+  const line = Number(s.slice(colon + 1, msg));
+  if (!Number.isInteger(line)) return null;
+  return { severity: sev, filename: s.slice(locAt, colon), line, message: s.slice(msg + 9) };
+}

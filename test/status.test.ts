@@ -1,0 +1,155 @@
+import t from 'tap';
+import { calendarTime, StatusClock } from '../lib/status.js';
+import { parseZone } from '../lib/timezone.js';
+import { convert } from './helpers.js';
+import { LINES } from './fixtures.js';
+
+const UTC = parseZone('UTC');
+
+t.test('calendarTime is osquery\'s asctime form', async (t) => {
+  t.equal(calendarTime(Date.UTC(2019, 10, 25, 9, 11, 40)), 'Mon Nov 25 09:11:40 2019 UTC');
+  t.equal(calendarTime(Date.UTC(2017, 11, 7, 12, 21, 20)), 'Thu Dec  7 12:21:20 2017 UTC', 'space-padded day');
+});
+
+const header05 = [
+  'Log file created at: 2026/11/24 23:15:02',
+  'Running on machine: web-01',
+  'Running duration (h:mm:ss): 0:00:00',
+  'Log line format: [IWEF]yyyymmdd hh:mm:ss.uuuuuu threadid file:line] msg',
+];
+const header03 = ['Log file created at: 2019/11/25 09:11:40', 'Running on machine: mac-02', 'Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg'];
+
+t.test('a glog file with a 0.5 header: one event per record, every line accounted for', async (t) => {
+  const r = convert([...header05, 'I1124 23:15:02.118467  1184 init.cpp:418] osquery initialized [version=5.14.1]', 'W1124 23:15:03.004512  1201 scheduler.cpp:102] slow'].join('\n') + '\n');
+  t.equal(r.events.length, 2);
+  t.same(r.events[0], {
+    kind: 'status',
+    hostIdentifier: 'web-01',
+    calendarTime: 'Tue Nov 24 23:15:02 2026 UTC',
+    unixTime: 1795562102,
+    severity: 0,
+    filename: 'init.cpp',
+    line: 418,
+    message: 'osquery initialized [version=5.14.1]',
+    threadId: '1184',
+    time: '2026-11-24T23:15:02.118467Z',
+  });
+  t.equal(r.events[1]!.severity, 1);
+  t.same([r.stats.linesHeader, r.stats.linesStatus, r.stats.events], [4, 2, 2]);
+});
+
+t.test('a glog 0.3/0.4 header gives year and host the same way', async (t) => {
+  const r = convert([...header03, 'E1125 09:11:40.000001 2032685056 tables.cpp:97] boom'].join('\n'), { host: 'flag-host' });
+  t.equal(r.events[0]!.calendarTime, 'Mon Nov 25 09:11:40 2019 UTC');
+  t.equal(r.events[0]!.hostIdentifier, 'mac-02', 'the header wins over --host');
+  t.equal(r.stats.linesHeader, 3);
+});
+
+t.test('a file that spans New Year', async (t) => {
+  const r = convert(['Log file created at: 2025/12/31 23:59:58', 'I1231 23:59:59.999999 1 a.cpp:1] old year', 'I0101 00:00:00.000001 1 a.cpp:2] new year'].join('\n'));
+  t.same(r.events.map((e) => e.time), ['2025-12-31T23:59:59.999999Z', '2026-01-01T00:00:00.000001Z']);
+});
+
+t.test('a file named with its date and no header', async (t) => {
+  const r = convert('I0301 10:00:00.000000 1 a.cpp:1] x\n', { host: 'named' }, '/var/log/osquery/osqueryd.INFO.20210301-095959.42');
+  t.equal(r.events[0]!.time, '2021-03-01T10:00:00.000000Z');
+  t.equal(r.events[0]!.hostIdentifier, 'named', '--host when no header names the machine');
+});
+
+t.test('no header, no dated name: the current year, unless that lies in the future', async (t) => {
+  const now = Date.UTC(2027, 0, 10, 12); // 10 Jan 2027
+  const thisYear = convert('I0105 10:00:00.000000 1 a.cpp:1] x\n', { now: () => now });
+  t.equal(thisYear.events[0]!.time, '2027-01-05T10:00:00.000000Z');
+  const lastYear = convert('I1230 10:00:00.000000 1 a.cpp:1] x\nI0102 10:00:00.000000 1 a.cpp:1] y\n', { now: () => now });
+  t.same(lastYear.events.map((e) => e.time), ['2026-12-30T10:00:00.000000Z', '2027-01-02T10:00:00.000000Z']);
+  t.equal(new StatusClock(UTC, () => now).resolve(1, 10, 13, 0, 0, 0), Date.UTC(2027, 0, 10, 13), 'an hour ahead is clock skew, not last year');
+});
+
+t.test('--tz with a zone that has DST', async (t) => {
+  const input = ['Log file created at: 2026/03/29 00:00:00', 'I0329 01:30:00.000000 1 a.cpp:1] CET', 'I0329 03:30:00.000000 1 a.cpp:1] CEST', 'I0329 02:30:00.000000 1 a.cpp:1] in the gap'].join('\n');
+  const r = convert(input, { zone: parseZone('Europe/Berlin') });
+  t.same(r.events.map((e) => e.time), ['2026-03-29T00:30:00.000000Z', '2026-03-29T01:30:00.000000Z', '2026-03-29T01:30:00.000000Z']);
+  t.same(r.events.map((e) => e.unixTime), [1774744200, 1774747800, 1774747800]);
+});
+
+t.test('multi-line messages: continuation lines, blank lines inside, end of input', async (t) => {
+  const r = convert(
+    [
+      'I1124 23:16:02.457120  1203 distributed.cpp:155] Executing distributed query: SELECT name',
+      'FROM processes',
+      '',
+      'WHERE on_disk = 0;',
+      'F1124 23:16:03.000000  1203 init.cpp:600] Check failed: x',
+      '*** Check failure stack trace: ***',
+      '    @     0x55d5c6a1b2c3  google::LogMessage::Fail()',
+    ].join('\n'),
+    { host: 'h' },
+  );
+  t.same(r.events.map((e) => e.message), [
+    'Executing distributed query: SELECT name\nFROM processes\n\nWHERE on_disk = 0;',
+    'Check failed: x\n*** Check failure stack trace: ***\n    @     0x55d5c6a1b2c3  google::LogMessage::Fail()',
+  ]);
+  t.same([r.stats.linesStatus, r.stats.linesContinuation, r.stats.linesBlank, r.stats.linesUnparsed], [2, 5, 0, 0]);
+});
+
+t.test('a blank line after a record is not part of it when nothing follows', async (t) => {
+  const r = convert('I0101 00:00:00.000000 1 a.cpp:1] x\n\n\n' + LINES.event + '\n');
+  t.equal(r.events[0]!.message, 'x');
+  t.same([r.stats.linesBlank, r.stats.linesContinuation], [2, 0]);
+});
+
+t.test('CRLF glog files', async (t) => {
+  const r = convert([...header05, 'I1124 23:15:02.118467  1184 init.cpp:418] crlf', 'next line'].join('\r\n') + '\r\n');
+  t.equal(r.events[0]!.message, 'crlf\nnext line');
+  t.notMatch(r.out, /\\r/);
+});
+
+t.test('JSON status records, <= 5.9 strings and >= 5.10 numbers, come out alike', async (t) => {
+  const r = convert(LINES.status59 + '\n' + LINES.status510 + '\n');
+  for (const e of r.events) {
+    t.equal(e.kind, 'status');
+    t.type(e.unixTime, 'number');
+    t.type(e.severity, 'number');
+    t.type(e.line, 'number');
+  }
+  t.same(r.events[0]!.decorations, { host_uuid: 'u' }, 'other fields kept');
+});
+
+t.test('severity= text from the stdout and syslog plugins', async (t) => {
+  const r = convert(
+    [
+      'severity=0 location=init.cpp:340 message=osquery initialized [version=5.14.1]',
+      'Nov 25 09:11:40 db-2 osqueryd[77]: severity=2 location=tables.cpp:97 message=Error: x=1',
+      '2026-11-25T09:11:41.5+01:00 db-3 osqueryd[77]: severity=1 location=a.cpp:1 message=',
+    ].join('\n'),
+    { host: 'here', now: () => Date.UTC(2026, 10, 27) },
+  );
+  t.same(r.events[0], { kind: 'status', hostIdentifier: 'here', severity: 0, filename: 'init.cpp', line: 340, message: 'osquery initialized [version=5.14.1]' });
+  t.match(r.events[1], { hostIdentifier: 'db-2', calendarTime: 'Wed Nov 25 09:11:40 2026 UTC', severity: 2, filename: 'tables.cpp', line: 97, message: 'Error: x=1' });
+  t.match(r.events[2], { hostIdentifier: 'db-3', unixTime: 1795594301, severity: 1, message: '' });
+});
+
+t.test('a mixed stream: results, snapshots, status text and JSON, each recognised', async (t) => {
+  const r = convert(
+    [
+      LINES.event,
+      'severity=0 location=init.cpp:340 message=osquery initialized',
+      LINES.snapshot,
+      'I1124 23:15:02.118467  1184 init.cpp:418] glog line',
+      'its continuation',
+      LINES.batch,
+      LINES.status510,
+      'Nov 25 09:11:40 db-2 osqueryd[77]: ' + LINES.event,
+      'garbage',
+    ].join('\n'),
+  );
+  t.same(r.events.map((e) => e.kind), ['result', 'status', 'snapshot', 'status', 'batch', 'status', 'result', 'unparsed']);
+  t.equal(r.events[3]!.message, 'glog line\nits continuation');
+  t.same([r.stats.linesResult, r.stats.linesSnapshot, r.stats.linesBatch, r.stats.linesStatus, r.stats.linesContinuation, r.stats.linesUnparsed], [2, 1, 1, 3, 1, 1]);
+});
+
+t.test('a runaway continuation is bounded by --max-line', async (t) => {
+  const r = convert(['I0101 00:00:00.000000 1 a.cpp:1] start', 'a'.repeat(600), 'b'.repeat(600)].join('\n'), { maxLine: 1000 });
+  t.same(r.events.map((e) => e.kind), ['status', 'unparsed']);
+  t.equal((r.events[0]!.message as string).length, 'start\n'.length + 600);
+});
