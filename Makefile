@@ -22,7 +22,7 @@ build: $(BIN)
 
 ## Run oqfwd on the bundled sample logs.
 sample: build
-	node $(BIN) --stats samples/*.log
+	node $(BIN) --stats --tz UTC --host sample-host samples/*
 
 ## Run the whole test suite.
 test: build

@@ -68,8 +68,8 @@ export function program(): Command {
         .argParser(sizeArg)
         .default(DEFAULT_MAX_LINE, '64M'),
     )
-    .addOption(new Option('--tz <zone>', 'time zone of glog time stamps: IANA name or offset such as +01:00').argParser(zoneArg).default(undefined, 'the local zone'))
-    .addOption(new Option('--host <name>', 'hostIdentifier of status lines whose file names no machine').default(undefined, 'this host'))
+    .addOption(new Option('--tz <zone>', 'time zone of glog time stamps: IANA name or offset such as +01:00 (default: the local zone)').argParser(zoneArg))
+    .option('--host <name>', "hostIdentifier of status lines when no glog header names the machine (default: this host's name)")
     .option('-q, --quiet', 'do not report bad lines on stderr (they are still counted)')
     .option('--stats', 'print line and event counts on stderr at the end')
     .showHelpAfterError("(run 'oqfwd --help' for usage)")

@@ -1,0 +1,89 @@
+// README, --help and the man page must say the same thing.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { program } from '../lib/cli.js';
+import { EXIT } from '../lib/exit.js';
+import { formatStats, newStats } from '../lib/stats.js';
+import { VERSION } from '../lib/version.js';
+import { cli, ROOT } from './helpers.js';
+
+const man = readFileSync(ROOT + 'man/oqfwd.1', 'utf8');
+const readme = readFileSync(ROOT + 'README.md', 'utf8');
+
+function section(name: string): string {
+  const start = man.indexOf(`.SH ${name}\n`);
+  const end = man.indexOf('\n.SH ', start + 1);
+  return man.slice(start, end === -1 ? undefined : end);
+}
+
+const cmd = program();
+const options = cmd
+  .createHelp()
+  .visibleOptions(cmd)
+  .map((o) => ({ long: o.long!, short: o.short }));
+
+/** The option each `.TP` item of the man page's OPTIONS section is about. */
+function manOptions(): string[] {
+  const lines = section('OPTIONS').split('\n');
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    if (l === '.TP') out.push(/--[a-z-]+/.exec(lines[i + 1]!.replace(/\\-/g, '-'))![0]);
+  });
+  return out;
+}
+
+t.test('every option of --help is in the man page and the README, and no other', async (t) => {
+  t.same(manOptions().sort(), options.map((o) => o.long).sort(), 'man OPTIONS');
+  const readmeOpts = [...readme.matchAll(/^\| (?:`-\w`, )?`(--[a-z-]+)/gm)].map((m) => m[1]);
+  t.same(readmeOpts.sort(), options.map((o) => o.long).sort(), 'README options table');
+  for (const o of options) {
+    if (o.short) {
+      t.match(section('OPTIONS'), o.short.replace(/-/g, '\\-'), `man: ${o.short}`);
+      t.match(readme, '`' + o.short + '`', `README: ${o.short}`);
+    }
+  }
+});
+
+t.test('--help is generated from the same program', async (t) => {
+  const r = await cli(['--help']);
+  t.equal(r.code, 0);
+  for (const o of options) t.match(r.stdout, o.long);
+});
+
+t.test('every exit status is in the man page and the README, and no other', async (t) => {
+  const codes = Object.values(EXIT).map(String).sort();
+  const manCodes = [...section('EXIT STATUS').matchAll(/^\.B (\d+)$/gm)].map((m) => m[1]!);
+  t.same(manCodes.sort(), codes, 'man EXIT STATUS');
+  const readmeCodes = [...readme.slice(readme.indexOf('## Exit status')).matchAll(/^\| (\d+) \|/gm)].map((m) => m[1]!);
+  t.same(readmeCodes.sort(), codes, 'README exit status table');
+});
+
+t.test('every --stats name is documented', async (t) => {
+  const names = formatStats(newStats())
+    .trimEnd()
+    .split('\n')
+    .map((l) => /stats: (\S+)/.exec(l)![1]!);
+  const doc = section('OPTIONS').replace(/\\f[BRI]/g, '').replace(/\\-/g, '-');
+  for (const n of names) t.match(doc, n.replace(/_/g, '_'), n);
+});
+
+t.test('the man page is for this version and has every section', async (t) => {
+  t.match(man, `"oqfwd ${VERSION}"`);
+  for (const s of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'OUTPUT', 'EXIT STATUS', 'EXAMPLES', 'SEE ALSO']) t.match(man, `\n.SH ${s}\n`, s);
+  const r = await cli(['--version']);
+  t.equal(r.stdout, `${VERSION}\n`);
+});
+
+const groff = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', ROOT + 'man/oqfwd.1'], { encoding: 'utf8' });
+t.test('the man page renders without warnings', { skip: groff.error ? 'groff is not installed here' : false }, async (t) => {
+  t.equal(groff.status, 0);
+  t.equal(groff.stderr, '', 'no groff warnings');
+});
+
+t.test('the README example prints what the README says', async (t) => {
+  const m = /^\$ echo '(.*)' \| oqfwd --flatten\n([\s\S]*?)\n```/m.exec(readme);
+  t.ok(m, 'the example is there');
+  const r = await cli(['--flatten'], m![1]! + '\n');
+  t.equal(r.stdout, m![2]! + '\n');
+});
