@@ -1,15 +1,23 @@
-// The real osquery samples in ../shared/corpus/public/: every line is kept whole.
-import { readdirSync, readFileSync } from 'node:fs';
+// Real osquery samples: the copies in test/corpus/ and, when it is beside the repository,
+// the team's shared corpus (../shared/corpus/public/). Every line is kept whole.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
-import { CORPUS, convert } from './helpers.js';
+import { CORPUS, convert, SHARED_CORPUS } from './helpers.js';
 
-const files = readdirSync(CORPUS).filter((f) => f.endsWith('.log'));
+const logs = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => dir + f);
+const files = logs(CORPUS);
+t.ok(files.length >= 3, 'the corpus is there');
+if (existsSync(SHARED_CORPUS)) {
+  const known = new Set(files.map((f) => readFileSync(f, 'utf8')));
+  for (const f of logs(SHARED_CORPUS)) if (!known.has(readFileSync(f, 'utf8'))) files.push(f);
+} else {
+  t.comment(`no shared corpus at ${SHARED_CORPUS}: only test/corpus/ is read`);
+}
 
-t.ok(files.length >= 3, 'the shared corpus is there');
-
-for (const f of files) {
+for (const path of files) {
+  const f = path.slice(path.lastIndexOf('/') + 1);
   t.test(f, async (t) => {
-    const text = readFileSync(CORPUS + f, 'utf8');
+    const text = readFileSync(path, 'utf8');
     const lines = text.split('\n').filter((l) => l !== '');
     const r = convert(text, {}, f);
     t.equal(r.reports, '', 'no problem reported');

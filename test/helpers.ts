@@ -10,8 +10,10 @@ import { parseZone } from '../lib/timezone.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built command. */
 export const BIN = fileURLToPath(new URL('../bin/oqfwd.js', import.meta.url));
-/** The shared real-world samples. */
-export const CORPUS = fileURLToPath(new URL('../../../shared/corpus/public/', import.meta.url));
+/** Real osquery samples kept in the repository (copied from ../shared/corpus/public/, see SOURCES.md there). */
+export const CORPUS = fileURLToPath(new URL('../../test/corpus/', import.meta.url));
+/** The team's shared corpus beside the repository, when it is there (it may grow). */
+export const SHARED_CORPUS = fileURLToPath(new URL('../../../shared/corpus/public/', import.meta.url));
 
 export interface Converted {
   out: string;
