@@ -1,9 +1,11 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { InputItem } from './input.js';
-import { quote, splitConcatenated } from './json-raw.js';
+import { fromBinary, isSafe, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
+import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
-import { classify, encodeRecord, encodeRows } from './record.js';
+import { canSplice, classify, encodeRecord, encodeRows, kindOf, type RecordKind } from './record.js';
+import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
 import type { Stats } from './stats.js';
 import { encodeStatus, parseSeverityText, StatusClock, type StatusRecord } from './status.js';
@@ -28,6 +30,14 @@ export interface ConvertOptions {
   /** The current time, for the year of glog lines without header. Default Date.now. */
   now?: () => number;
 }
+
+/** What goes before a spliced line's own bytes (after its `{`). */
+const SPLICE: Record<RecordKind, string> = {
+  result: '{"kind":"result",',
+  batch: '{"kind":"batch",',
+  snapshot: '{"kind":"snapshot",',
+  status: '{"kind":"status",',
+};
 
 /** How long a status record read from stdin waits for continuation lines before it is written. */
 export const IDLE_FLUSH_MS = 1000;
@@ -56,8 +66,11 @@ interface Pending {
  * and take the text with {@link Converter.take}.
  */
 export class Converter implements LineHandler {
-  private out = '';
+  private readonly out = new OutputBuffer();
+  /** The input's name, for reports. */
   private file = '';
+  /** The input's name as it goes into unparsed events: a JSON string, binary. */
+  private fileJson = '""';
   private splitter: LineSplitter;
   private fatal: BadInputError | null = null;
   private clock: StatusClock;
@@ -72,15 +85,16 @@ export class Converter implements LineHandler {
   ) {
     this.splitter = new LineSplitter(opts.maxLine);
     this.clock = new StatusClock(opts.zone, opts.now);
-    this.host = opts.host;
+    this.host = toBinary(opts.host);
   }
 
   /** A new input begins; `name` is how reports refer to it. */
   open(name: string): void {
     this.file = name;
+    this.fileJson = quote(toBinary(name));
     this.splitter = new LineSplitter(this.opts.maxLine);
     this.clock = new StatusClock(this.opts.zone, this.opts.now);
-    this.host = this.opts.host;
+    this.host = toBinary(this.opts.host);
     const dated = dateFromFileName(name);
     if (dated !== null) this.clock.setOrigin(dated.year, dated.month, 'filename');
     this.stats.files++;
@@ -108,7 +122,7 @@ export class Converter implements LineHandler {
     if (p === null) return;
     this.pending = null;
     this.stats.linesBlank += p.blanks;
-    this.out += encodeStatus(p.record);
+    this.out.write(encodeStatus(p.record));
     this.stats.events++;
   }
 
@@ -117,11 +131,9 @@ export class Converter implements LineHandler {
     return this.fatal;
   }
 
-  /** The events made since the last call, as NDJSON text. */
-  take(): string {
-    const text = this.out;
-    this.out = '';
-    return text;
+  /** The events made since the last call, as NDJSON bytes (UTF-8). */
+  take(): Buffer {
+    return this.out.take();
   }
 
   line(text: string, lineNo: number, badUtf8: boolean): void {
@@ -154,57 +166,68 @@ export class Converter implements LineHandler {
 
   /** A line that starts with `{`, at `start`. */
   private json(text: string, start: number, lineNo: number): void {
-    let o: unknown;
-    try {
-      o = JSON.parse(text);
-    } catch (err) {
-      const parts = splitConcatenated(text);
-      if (parts) {
-        this.flushStatus();
-        this.concatenated(text, parts, lineNo);
-        return;
-      }
-      this.other(text, lineNo, 'invalid JSON: ' + shorten((err as Error).message));
+    const safe = isSafe(text);
+    // The scanner leaves raw control characters inside strings to isSafe: a line that has
+    // any (or anything else not safe to write as it is) is validated by JSON.parse first.
+    const members = safe || isJson(text) ? scanObjectLine(text, start) : null;
+    if (members !== null) {
+      this.record(text, start, members, lineNo, true, safe);
       return;
     }
-    this.record(text, start, o as Record<string, unknown>, lineNo, true);
+    const parts = splitConcatenated(text);
+    if (parts !== null) {
+      this.flushStatus();
+      this.concatenated(text, parts, lineNo);
+      return;
+    }
+    this.other(text, lineNo, () => invalidJson(text));
   }
 
   /** A JSON object line; `counted` is false for the second and later objects glued on one line. */
-  private record(text: string, start: number, o: Record<string, unknown>, lineNo: number, counted: boolean): void {
-    const kind = classify(o);
-    if (kind === null) {
+  private record(text: string, start: number, members: RawMember[], lineNo: number, counted: boolean, safe: boolean): void {
+    const shape = classify(text, members);
+    if (shape === null) {
       this.other(text, lineNo, 'JSON object is not an osquery record');
       return;
     }
     this.flushStatus();
     const stats = this.stats;
     if (!counted) stats.gluedRecords++;
-    switch (kind) {
+    switch (shape) {
       case 'result':
         if (counted) stats.linesResult++;
         break;
       case 'status':
         if (counted) stats.linesStatus++;
         break;
+      case 'snapshot-row':
+        if (counted) stats.linesSnapshot++;
+        break;
       case 'batch':
       case 'snapshot':
         if (counted) {
-          if (kind === 'batch') stats.linesBatch++;
+          if (shape === 'batch') stats.linesBatch++;
           else stats.linesSnapshot++;
         }
-        // A snapshot *row* (osquery's snapshot event format) has no rows to flatten.
-        if (this.opts.flatten && (kind === 'batch' || o.snapshot !== undefined)) {
-          const { text: events, rows } = encodeRows(text, start, kind);
+        if (this.opts.flatten) {
+          const { text: events, rows } = encodeRows(text, members, shape);
           if (rows === 0) stats.emptyRecords++;
           stats.events += rows;
           stats.rowEvents += rows;
-          this.out += events;
+          this.out.write(events);
           return;
         }
         break;
     }
-    this.out += encodeRecord(text, start, o, kind);
+    const kind = kindOf(shape);
+    if (safe && canSplice(text, members, kind)) {
+      // The common case: the line's own bytes, with the kind put first.
+      this.out.write(SPLICE[kind]);
+      this.out.write(text.slice(start + 1));
+      this.out.write('\n');
+    } else {
+      this.out.write(encodeRecord(text, start, members, kind));
+    }
     stats.events++;
   }
 
@@ -212,14 +235,10 @@ export class Converter implements LineHandler {
   private concatenated(text: string, parts: number[], lineNo: number): void {
     for (let i = 0; i < parts.length; i += 2) {
       const piece = text.slice(parts[i], parts[i + 1]);
-      let o: unknown;
-      try {
-        o = JSON.parse(piece);
-      } catch (err) {
-        this.unparsed(piece, lineNo, 'invalid JSON: ' + shorten((err as Error).message), i === 0);
-        continue;
-      }
-      this.record(piece, 0, o as Record<string, unknown>, lineNo, i === 0);
+      const safe = isSafe(piece);
+      const members = safe || isJson(piece) ? scanObjectLine(piece, 0) : null;
+      if (members === null) this.unparsed(piece, lineNo, invalidJson(piece), i === 0);
+      else this.record(piece, 0, members, lineNo, i === 0, safe);
     }
   }
 
@@ -250,7 +269,7 @@ export class Converter implements LineHandler {
     } else if (this.severityText(text, null)) {
       return;
     }
-    this.other(text, lineNo, isJson(text) ? 'JSON value is not an object' : 'not an osquery line');
+    this.other(text, lineNo, () => (isJson(text) ? 'JSON value is not an object' : 'not an osquery line'));
   }
 
   private glog(g: GlogLine): void {
@@ -281,7 +300,7 @@ export class Converter implements LineHandler {
    * A line that is no record of its own: the next line of a held status message if there
    * is one (multi-line SQL, a stack trace after a FATAL line), else unparsed.
    */
-  private other(text: string, lineNo: number, reason: string): void {
+  private other(text: string, lineNo: number, reason: string | (() => string)): void {
     const p = this.pending;
     if (p !== null && p.record.message.length + p.blanks + text.length < this.opts.maxLine) {
       p.record.message += '\n'.repeat(p.blanks + 1) + text;
@@ -290,9 +309,10 @@ export class Converter implements LineHandler {
       return;
     }
     this.flushStatus();
-    this.unparsed(text, lineNo, reason, true);
+    this.unparsed(text, lineNo, typeof reason === 'string' ? reason : reason(), true);
   }
 
+  /** `text` is binary; `reason` is for people. */
   private unparsed(text: string, lineNo: number, reason: string, counted: boolean): void {
     if (counted) this.stats.linesUnparsed++;
     else this.stats.gluedRecords++;
@@ -306,7 +326,7 @@ export class Converter implements LineHandler {
         this.stats.dropped++;
         return;
       case 'forward':
-        this.out += `{"kind":"unparsed","file":${quote(this.file)},"line":${lineNo},"reason":${quote(reason)},"raw":${quote(text)}}\n`;
+        this.out.write(`{"kind":"unparsed","file":${this.fileJson},"line":${lineNo},"reason":${quote(toBinary(reason))},"raw":${quote(text)}}\n`);
         this.stats.events++;
     }
   }
@@ -321,8 +341,15 @@ function isJson(text: string): boolean {
   }
 }
 
-function shorten(message: string): string {
-  return message.length > 120 ? message.slice(0, 117) + '...' : message;
+/** Why the binary string `text` is no JSON, in JSON.parse's words, for people. */
+function invalidJson(text: string): string {
+  try {
+    JSON.parse(fromBinary(text)); // the real text, so that quoted input reads right
+    return 'invalid JSON';
+  } catch (err) {
+    const message = (err as Error).message;
+    return 'invalid JSON: ' + (message.length > 120 ? message.slice(0, 117) + '...' : message);
+  }
 }
 
 /**
@@ -384,7 +411,8 @@ export class ConvertStream extends Transform {
         return;
       }
       this.converter.flushStatus();
-      this.push(this.converter.take());
+      const text = this.converter.take();
+      if (text.length > 0) this.push(text);
     }, this.idleMs);
     this.timer.unref();
   }

@@ -125,15 +125,31 @@ export function splitConcatenated(s: string): number[] | null {
   return out.length >= 4 ? out : null;
 }
 
-// Characters that may not leave oqfwd raw: C0 controls (only possible as whitespace
-// between tokens in text JSON.parse accepted), DEL and C1 controls (U+0085 breaks
-// line-oriented readers), U+2028/U+2029 (line terminators to JavaScript), and escaped
-// surrogates, which need a look to see whether they pair up.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|\\u[dD][89a-fA-F]/;
+/** A binary string (one char per byte, see lines.ts) as the text its UTF-8 spells. */
+export function fromBinary(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8');
+}
 
-/** True when `s` (valid JSON text) can be written out exactly as it is. */
+/** Text as a binary string of its UTF-8 bytes. */
+export function toBinary(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+// What may not leave oqfwd raw, as UTF-8 bytes in a binary string: C0 controls (only
+// possible as whitespace between tokens in text JSON.parse accepted), DEL, C1 controls
+// (C2 80-9F; U+0085 breaks line-oriented readers), U+2028/U+2029 (E2 80 A8/A9, line
+// terminators to JavaScript), and escaped surrogates, which need a look to see whether
+// they pair up.
+const UNSAFE = /[\u0000-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]|\\u[dD][89a-fA-F]/;
+
+/** True when the binary string `s` (valid JSON text) can be written out exactly as it is. */
 export function isSafe(s: string): boolean {
   return !UNSAFE.test(s);
+}
+
+/** The binary string `s` (valid JSON text), made safe by {@link makeSafe} if it is not. */
+export function safe(s: string): string {
+  return UNSAFE.test(s) ? toBinary(makeSafe(fromBinary(s))) : s;
 }
 
 function hex4(c: number): string {
@@ -148,7 +164,7 @@ function isLowEscape(s: string, i: number): boolean {
 }
 
 /**
- * Makes valid JSON text (one or more `\n`-ended records) safe for every NDJSON reader:
+ * Makes valid JSON text (a real string, not binary; one or more `\n`-ended records) safe for every NDJSON reader:
  * whitespace controls between tokens other than those newlines are dropped, DEL, C1 controls and U+2028/U+2029 inside strings are escaped, and a lone
  * escaped surrogate becomes `\uFFFD`, so every string decodes to well-formed Unicode.
  * Values are otherwise unchanged.
@@ -194,8 +210,7 @@ export function makeSafe(s: string): string {
   return from === 0 ? s : out + s.slice(from);
 }
 
-/** A JSON string literal for `s`, safe for every NDJSON reader (see {@link makeSafe}). */
+/** A JSON string literal for the binary string `s`, safe for every NDJSON reader. */
 export function quote(s: string): string {
-  const q = JSON.stringify(s);
-  return isSafe(q) ? q : makeSafe(q);
+  return safe(JSON.stringify(s));
 }

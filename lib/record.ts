@@ -1,4 +1,4 @@
-import { arrayElements, isSafe, makeSafe, objectMembers, type RawMember } from './json-raw.js';
+import { arrayElements, isSafe, objectMembers, safe, type RawMember } from './json-raw.js';
 
 /** What an output event is: the value of its `kind` field. */
 export type Kind = 'result' | 'batch' | 'snapshot' | 'status' | 'unparsed';
@@ -6,25 +6,66 @@ export type Kind = 'result' | 'batch' | 'snapshot' | 'status' | 'unparsed';
 /** A JSON object line from osquery, and its kind. */
 export type RecordKind = Exclude<Kind, 'unparsed'>;
 
-type Obj = Record<string, unknown>;
+/**
+ * The shape of an osquery JSON line: a record kind, told apart further where the kind has
+ * two shapes (a snapshot line carries rows; a snapshot row, osquery's snapshot event
+ * format, is one).
+ */
+export type Shape = 'result' | 'batch' | 'snapshot' | 'snapshot-row' | 'status';
 
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The `kind` of the event for a line of shape `shape`. */
+export function kindOf(shape: Shape): RecordKind {
+  return shape === 'snapshot-row' ? 'snapshot' : shape;
+}
+
+/** The value of member `m`, if it is a JSON string, decoded (binary in, binary out); else null. */
+export function stringValue(s: string, m: RawMember): string | null {
+  if (s.charCodeAt(m.valueStart) !== 34) return null;
+  const inner = s.slice(m.valueStart + 1, m.valueEnd - 1);
+  return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(m.valueStart, m.valueEnd)) as string);
 }
 
 /**
- * Which kind of osquery JSON line `o` is, or null when it is none. Only the fields that
- * tell the shapes apart are looked at; a line missing `hostIdentifier` or `name` is still
- * the kind its shape says.
+ * Which shape of osquery JSON line the members of `s` make, or null when none. Only the
+ * fields that tell the shapes apart are looked at; a line missing `hostIdentifier` or `name`
+ * is still the kind its shape says. As with JSON.parse, the last of duplicate keys counts.
  */
-export function classify(o: Obj): RecordKind | null {
-  if (isObject(o.diffResults)) return 'batch';
-  // osquery <= 3.1 wrote an empty array as "".
-  if (Array.isArray(o.snapshot) || o.snapshot === '') return 'snapshot';
-  if (isObject(o.columns) && typeof o.action === 'string') {
-    return o.action === 'snapshot' ? 'snapshot' : 'result';
+export function classify(s: string, members: RawMember[]): Shape | null {
+  let diffResults = 0;
+  let snapshot = 0;
+  let columns = 0;
+  let action: RawMember | null = null;
+  let severity = false;
+  let message = false;
+  for (const m of members) {
+    const first = s.charCodeAt(m.valueStart);
+    switch (m.key) {
+      case 'diffResults':
+        diffResults = first;
+        break;
+      case 'snapshot':
+        // osquery <= 3.1 wrote an empty array as "".
+        snapshot = first === 34 && m.valueEnd - m.valueStart === 2 ? 91 : first;
+        break;
+      case 'columns':
+        columns = first;
+        break;
+      case 'action':
+        action = m;
+        break;
+      case 'severity':
+        severity = true;
+        break;
+      case 'message':
+        message = true;
+        break;
+    }
   }
-  if (o.severity !== undefined && o.message !== undefined) return 'status';
+  if (diffResults === 123) return 'batch';
+  if (snapshot === 91) return 'snapshot';
+  const act = action === null ? null : stringValue(s, action);
+  if (columns === 123 && act !== null) return act === 'snapshot' ? 'snapshot-row' : 'result';
+  if (severity && message) return 'status';
   return null;
 }
 
@@ -47,40 +88,44 @@ const ROW_FIELDS = new Set(['columns', 'action', 'rowIndex', 'rowCount']);
 /** Name under which an input's own top-level `kind` member is kept. */
 export const INPUT_KIND_FIELD = '_kind';
 
-function needsRewrite(o: Obj, kind: RecordKind): boolean {
-  if (o.kind !== undefined) return true;
-  for (const k of NUMERIC[kind]) {
-    const v = o[k];
-    if (typeof v === 'string' && INTEGER.test(v)) return true;
+/**
+ * True when the event for the line is the line itself with `kind` put first: it has no
+ * `kind` of its own and no envelope number written as a string.
+ */
+export function canSplice(s: string, members: RawMember[], kind: RecordKind): boolean {
+  const numeric = NUMERIC[kind];
+  for (const m of members) {
+    if (m.key === 'kind') return false;
+    if (numeric.has(m.key) && s.charCodeAt(m.valueStart) === 34 && INTEGER.test(stringValue(s, m)!)) return false;
   }
-  return false;
+  return true;
 }
 
 /** The member `m` of `s` as output text: `"key":value`, numeric envelope strings unquoted. */
 function member(s: string, m: RawMember, numeric: ReadonlySet<string>): string {
-  if (s.charCodeAt(m.valueStart) === 34 && numeric.has(m.key)) {
-    const v = JSON.parse(s.slice(m.valueStart, m.valueEnd)) as string;
-    if (INTEGER.test(v)) return s.slice(m.keyStart, m.keyEnd) + ':' + v;
+  if (numeric.has(m.key)) {
+    const v = stringValue(s, m);
+    if (v !== null && INTEGER.test(v)) return s.slice(m.keyStart, m.keyEnd) + ':' + v;
   }
   if (m.key === 'kind') return '"' + INPUT_KIND_FIELD + '":' + s.slice(m.valueStart, m.valueEnd);
   return s.slice(m.keyStart, m.valueEnd);
 }
 
 /**
- * One event for the whole line `s` (a JSON object starting at `start`, parsed as `o`):
+ * One event for the whole line `s` (a binary string, see lines.ts, holding a JSON object
+ * that starts at `start`, with the top-level `members` found by the scanner):
  * the input's own bytes with `"kind"` put first. Only when a field must change is the
  * line taken apart, and then only into raw member slices.
  */
-export function encodeRecord(s: string, start: number, o: Obj, kind: RecordKind): string {
-  if (!needsRewrite(o, kind)) {
-    const out = '{"kind":"' + kind + '",' + s.slice(start + 1) + '\n';
-    return isSafe(s) ? out : makeSafe(out);
-  }
+export function encodeRecord(s: string, start: number, members: RawMember[], kind: RecordKind): string {
   const numeric = NUMERIC[kind];
+  if (canSplice(s, members, kind)) {
+    const out = '{"kind":"' + kind + '",' + s.slice(start + 1) + '\n';
+    return isSafe(s) ? out : safe(out);
+  }
   let out = '{"kind":"' + kind + '"';
-  for (const m of objectMembers(s, start)) out += ',' + member(s, m, numeric);
-  out += '}\n';
-  return isSafe(out) ? out : makeSafe(out);
+  for (const m of members) out += ',' + member(s, m, numeric);
+  return safe(out + '}\n');
 }
 
 /** The rows a batch or snapshot line carries, as raw slices, with the action of each. */
@@ -120,8 +165,7 @@ function addRows(s: string, m: RawMember, action: string, rows: Rows): void {
  * format: the line's other members, then `columns` (the row), `action`, `rowIndex`
  * (0-based position in the line) and `rowCount`. Returns '' for a line with no row.
  */
-export function encodeRows(s: string, start: number, kind: 'batch' | 'snapshot'): { text: string; rows: number } {
-  const members = objectMembers(s, start);
+export function encodeRows(s: string, members: RawMember[], kind: 'batch' | 'snapshot'): { text: string; rows: number } {
   const rows = rowsOf(s, members, kind);
   const n = rows.actions.length;
   if (n === 0) return { text: '', rows: 0 };
@@ -145,5 +189,5 @@ export function encodeRows(s: string, start: number, kind: 'batch' | 'snapshot')
       n +
       '}\n';
   }
-  return { text: isSafe(s) ? out : makeSafe(out), rows: n };
+  return { text: isSafe(s) ? out : safe(out), rows: n };
 }

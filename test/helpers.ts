@@ -34,10 +34,10 @@ export function convert(chunks: string | Buffer | Array<string | Buffer>, opts: 
   c.open(name);
   for (const chunk of Array.isArray(chunks) ? chunks : [chunks]) {
     c.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    out += c.take();
+    out += c.take().toString('utf8');
   }
   if (!c.failure) c.close();
-  out += c.take();
+  out += c.take().toString('utf8');
   const events = out === '' ? [] : out.replace(/\n$/, '').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   return { out, events, stats, reports, failure: c.failure };
 }

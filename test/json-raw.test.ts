@@ -1,5 +1,5 @@
 import t from 'tap';
-import { arrayElements, isSafe, makeSafe, objectMembers, quote, skipValue, splitConcatenated } from '../lib/json-raw.js';
+import { arrayElements, fromBinary, isSafe, makeSafe, objectMembers, quote, safe, skipValue, splitConcatenated, toBinary } from '../lib/json-raw.js';
 
 t.test('objectMembers finds every top-level member with its raw value', async (t) => {
   const s = '{"a":1, "b" : {"c":[1,2,{"d":"}"}]}, "e\\"q":"x\\\\", "f":[] ,"g":null}';
@@ -40,10 +40,17 @@ t.test('splitConcatenated separates {}{} runs and refuses anything else', async 
   t.equal(splitConcatenated('{"a":1}x'), null);
 });
 
-t.test('isSafe spots every character that must not leave raw', async (t) => {
-  t.ok(isSafe('{"a":"é€😀 \\u0085 \\n"}'));
-  for (const c of ['\u0085', '\u2028', '\u2029', '\u007f', '\u009f', '\t', '\r']) t.notOk(isSafe(`{"a":"${c}"}`), 'U+' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+t.test('isSafe spots every character that must not leave raw, in UTF-8 bytes', async (t) => {
+  t.ok(isSafe(toBinary('{"a":"é€😀 \u00c2 \u0100 \u2027 \u202a \\u0085 \\n"}')), 'neighbours of unsafe characters are safe');
+  for (const c of ['\u0085', '\u0080', '\u2028', '\u2029', '\u007f', '\u009f', '\t', '\r']) t.notOk(isSafe(toBinary(`{"a":"${c}"}`)), 'U+' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   t.notOk(isSafe('{"a":"\\ud83d\\ude00"}'), 'surrogate escapes need a closer look');
+});
+
+t.test('safe makes binary JSON text safe and leaves safe text alone', async (t) => {
+  const bin = toBinary('{"é":"x\u2028€"}\n');
+  t.equal(fromBinary(safe(bin)), '{"é":"x\\u2028€"}\n');
+  const fine = toBinary('{"é":"€"}');
+  t.equal(safe(fine), fine);
 });
 
 t.test('makeSafe escapes C1, DEL and line separators inside strings', async (t) => {
@@ -62,9 +69,8 @@ t.test('makeSafe replaces lone surrogate escapes and keeps pairs', async (t) => 
 });
 
 t.test('quote gives a safe JSON string for any text', async (t) => {
-  const nasty = 'a\u0000b\u0085c\u2028\ud800"\\';
-  const q = quote(nasty);
-  t.ok(isSafe(q) || !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(q));
+  const nasty = 'a\u0000b\u0085c\u2028é"\\';
+  const q = fromBinary(quote(toBinary(nasty)));
   t.notMatch(q, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
-  t.equal(JSON.parse(q), 'a\u0000b\u0085c\u2028\uFFFD"\\');
+  t.equal(JSON.parse(q), nasty);
 });

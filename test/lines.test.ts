@@ -1,4 +1,5 @@
 import t from 'tap';
+import { fromBinary } from '../lib/json-raw.js';
 import { LineSplitter, type LineHandler } from '../lib/lines.js';
 
 interface Got {
@@ -9,7 +10,7 @@ interface Got {
 function split(chunks: Buffer[], max = 1 << 20): Got {
   const got: Got = { lines: [], overlong: [] };
   const h: LineHandler = {
-    line: (text, no, bad) => got.lines.push([text, no, bad]),
+    line: (text, no, bad) => got.lines.push([fromBinary(text), no, bad]),
     overlong: (no, bytes) => got.overlong.push([no, bytes]),
   };
   const s = new LineSplitter(max);

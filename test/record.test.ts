@@ -1,9 +1,18 @@
 import t from 'tap';
-import { classify, encodeRecord, encodeRows, INPUT_KIND_FIELD } from '../lib/record.js';
+import { scanObjectLine } from '../lib/json-scan.js';
+import { classify, encodeRecord, encodeRows, INPUT_KIND_FIELD, kindOf } from '../lib/record.js';
 import { LINES } from './fixtures.js';
 
 function parse(s: string): Record<string, unknown> {
   return JSON.parse(s) as Record<string, unknown>;
+}
+
+function members(s: string) {
+  return scanObjectLine(s, 0)!;
+}
+
+function encodeRowsOf(s: string, kind: 'batch' | 'snapshot') {
+  return encodeRows(s, members(s), kind);
 }
 
 t.test('classify tells every shape apart', async (t) => {
@@ -19,37 +28,46 @@ t.test('classify tells every shape apart', async (t) => {
     snapshot: 'snapshot',
     snapshotEmpty: 'snapshot',
     snapshot31Empty: 'snapshot',
-    snapshotRow: 'snapshot',
+    snapshotRow: 'snapshot-row',
     status59: 'status',
     status510: 'status',
   };
-  for (const [name, line] of Object.entries(LINES)) t.equal(classify(parse(line)), want[name as keyof typeof LINES], name);
-  t.equal(classify({ columns: {} }), null, 'columns without action');
-  t.equal(classify({ columns: [], action: 'added' }), null, 'columns that are not an object');
-  t.equal(classify({ foo: 1 }), null);
+  for (const [name, line] of Object.entries(LINES)) t.equal(classify(line, members(line)), want[name as keyof typeof LINES], name);
+  for (const [s, why] of <Array<[string, string]>>[
+    ['{"columns":{}}', 'columns without action'],
+    ['{"columns":[],"action":"added"}', 'columns that are not an object'],
+    ['{"columns":{},"action":1}', 'an action that is not a string'],
+    ['{"snapshot":"x"}', 'a snapshot that is neither array nor ""'],
+    ['{"diffResults":[]}', 'diffResults that are not an object'],
+    ['{"severity":0}', 'severity without message'],
+    ['{"foo":1}', 'nothing of osquery'],
+  ]) {
+    t.equal(classify(s, members(s)), null, why);
+  }
+  t.equal(classify('{"action":"added","columns":{},"action":"snapshot"}', members('{"action":"added","columns":{},"action":"snapshot"}')), 'snapshot-row', 'the last duplicate counts');
 });
 
 t.test('an unchanged line comes out byte for byte, kind first', async (t) => {
   for (const name of ['event', 'eventLogNumerics', 'event32', 'status510'] as const) {
     const s = LINES[name];
-    const kind = classify(parse(s))!;
-    t.equal(encodeRecord(s, 0, parse(s), kind), `{"kind":"${kind}",${s.slice(1)}\n`, name);
+    const kind = kindOf(classify(s, members(s))!);
+    t.equal(encodeRecord(s, 0, members(s), kind), `{"kind":"${kind}",${s.slice(1)}\n`, name);
   }
 });
 
 t.test('string envelope fields become numbers; everything else stays', async (t) => {
-  const out = parse(encodeRecord(LINES.event31, 0, parse(LINES.event31), 'result'));
+  const out = parse(encodeRecord(LINES.event31, 0, members(LINES.event31), 'result'));
   const input = parse(LINES.event31);
   t.same(out, { kind: 'result', ...input, unixTime: 1514472008, epoch: 0, counter: 1 });
   t.same(Object.keys(out), ['kind', ...Object.keys(input)], 'key order kept');
-  const st = parse(encodeRecord(LINES.status59, 0, parse(LINES.status59), 'status'));
+  const st = parse(encodeRecord(LINES.status59, 0, members(LINES.status59), 'status'));
   t.same([st.unixTime, st.severity, st.line], [1646258574, 0, 49]);
   t.equal(st.version, '4.9.0', 'other strings stay strings');
 });
 
 t.test('a value that is not an integer is kept as it is', async (t) => {
   const s = '{"name":"q","unixTime":"soon","epoch":"007","counter":"1.5","columns":{},"action":"added"}';
-  const out = parse(encodeRecord(s, 0, parse(s), 'result'));
+  const out = parse(encodeRecord(s, 0, members(s), 'result'));
   t.same([out.unixTime, out.epoch, out.counter], ['soon', '007', '1.5']);
 });
 
@@ -58,19 +76,19 @@ t.test('64-bit integers keep their digits, in columns and envelope, on every pat
   const fast = `{"name":"q","unixTime":${big},"columns":{"inode":${big},"n":-9223372036854775808},"action":"added"}`;
   const slow = `{"name":"q","unixTime":"${big}","columns":{"inode":${big},"f":2.0,"e":1E400},"action":"added"}`;
   for (const s of [fast, slow]) {
-    const out = encodeRecord(s, 0, parse(s), 'result');
+    const out = encodeRecord(s, 0, members(s), 'result');
     t.match(out, `"inode":${big}`);
     t.match(out, `"unixTime":${big}`);
   }
-  t.match(encodeRecord(slow, 0, parse(slow), 'result'), '"f":2.0,"e":1E400', 'numbers are not reformatted');
-  const rows = encodeRows(`{"snapshot":[{"inode":${big}}],"unixTime":"${big}"}`, 0, 'snapshot').text;
+  t.match(encodeRecord(slow, 0, members(slow), 'result'), '"f":2.0,"e":1E400', 'numbers are not reformatted');
+  const rows = encodeRowsOf(`{"snapshot":[{"inode":${big}}],"unixTime":"${big}"}`, 'snapshot').text;
   t.match(rows, `"columns":{"inode":${big}}`);
   t.match(rows, `"unixTime":${big}`);
 });
 
 t.test('__proto__, constructor and empty keys are ordinary data', async (t) => {
   const s = '{"name":"q","columns":{"__proto__":{"polluted":"yes"},"constructor":"c","":"empty","count(*)":"3"},"decorations":{"__proto__":"d"},"action":"added","unixTime":"1"}';
-  for (const out of [encodeRecord(s, 0, parse(s), 'result'), encodeRows(`{"snapshot":[${parse(s).columns ? JSON.stringify(parse(s).columns) : ''}]}`, 0, 'snapshot').text]) {
+  for (const out of [encodeRecord(s, 0, members(s), 'result'), encodeRowsOf(`{"snapshot":[${parse(s).columns ? JSON.stringify(parse(s).columns) : ''}]}`, 'snapshot').text]) {
     const cols = (JSON.parse(out) as { columns: Record<string, unknown> }).columns;
     t.same(Object.keys(cols), ['__proto__', 'constructor', '', 'count(*)']);
     t.same(Object.getOwnPropertyDescriptor(cols, '__proto__')?.value, { polluted: 'yes' });
@@ -80,13 +98,13 @@ t.test('__proto__, constructor and empty keys are ordinary data', async (t) => {
 
 t.test('an input field named kind is kept as _kind', async (t) => {
   const s = '{"kind":"mine","name":"q","columns":{},"action":"added"}';
-  const out = parse(encodeRecord(s, 0, parse(s), 'result'));
+  const out = parse(encodeRecord(s, 0, members(s), 'result'));
   t.equal(out.kind, 'result');
   t.equal(out[INPUT_KIND_FIELD], 'mine');
 });
 
 t.test('encodeRows: one event per row, osquery event shape, in line order', async (t) => {
-  const { text, rows } = encodeRows(LINES.batch, 0, 'batch');
+  const { text, rows } = encodeRowsOf(LINES.batch, 'batch');
   t.equal(rows, 3);
   const evs = text.trimEnd().split('\n').map(parse);
   t.same(evs.map((e) => [e.kind, e.action, (e.columns as { a: string }).a, e.rowIndex, e.rowCount]), [
@@ -95,7 +113,7 @@ t.test('encodeRows: one event per row, osquery event shape, in line order', asyn
     ['result', 'added', '3', 2, 3],
   ]);
   t.same(Object.keys(evs[0]!), ['kind', 'name', 'hostIdentifier', 'calendarTime', 'unixTime', 'epoch', 'counter', 'numerics', 'decorations', 'columns', 'action', 'rowIndex', 'rowCount']);
-  const snap = encodeRows(LINES.snapshot, 0, 'snapshot');
+  const snap = encodeRowsOf(LINES.snapshot, 'snapshot');
   t.equal(snap.rows, 2);
   t.same(snap.text.trimEnd().split('\n').map(parse).map((e) => [e.kind, e.action, e.rowIndex]), [
     ['snapshot', 'snapshot', 0],
@@ -109,16 +127,16 @@ t.test('encodeRows: empty forms give no rows', async (t) => {
     [LINES.snapshotEmpty, 'snapshot'],
     [LINES.snapshot31Empty, 'snapshot'],
   ] as const) {
-    t.same(encodeRows(s, 0, k), { text: '', rows: 0 });
+    t.same(encodeRowsOf(s, k), { text: '', rows: 0 });
   }
-  const old = encodeRows(LINES.batch31Empty, 0, 'batch');
+  const old = encodeRowsOf(LINES.batch31Empty, 'batch');
   t.equal(old.rows, 1, '"removed":"" is an empty side');
   t.same(parse(old.text).unixTime, 10);
 });
 
 t.test('encodeRows: line members named like row fields give way (as in osquery)', async (t) => {
   const s = '{"snapshot":[{"a":"1"}],"action":"snapshot","name":"s","columns":"decoration","rowIndex":"x"}';
-  const ev = parse(encodeRows(s, 0, 'snapshot').text);
+  const ev = parse(encodeRowsOf(s, 'snapshot').text);
   t.same(ev.columns, { a: '1' });
   t.equal(ev.rowIndex, 0);
 });

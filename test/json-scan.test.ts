@@ -1,0 +1,98 @@
+// The scanner must accept exactly what JSON.parse accepts: checked on hand-picked cases
+// and on thousands of seeded mutations of real lines.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { toBinary } from '../lib/json-raw.js';
+import { scanObjectLine, scanValue } from '../lib/json-scan.js';
+import { CORPUS } from './helpers.js';
+import { LINES } from './fixtures.js';
+
+function parses(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the scanner says of a line: a JSON object, or not. */
+function scans(s: string): boolean {
+  const b = toBinary(s);
+  const start = b.length - b.trimStart().length;
+  return scanObjectLine(b, start) !== null;
+}
+
+function isObjectLine(s: string): boolean {
+  return parses(s) && /^\s*\{/.test(s);
+}
+
+const cases = [
+  '{}', ' { } ', '{"a":1}', '{"a":-0.5e+10,"b":[1,2,[3,{}]],"c":{"d":null,"e":true,"f":false}}',
+  '{"a":"\\u00e9\\n\\t\\"\\\\\\/"}', '{"a\\"b":"c"}', '{"a":[]}', '{"a":{}}', '{"a":"x"}  ',
+  '{"a":1,}', '{"a":01}', '{"a":1.}', '{"a":.5}', '{"a":-}', '{"a":1e}', '{"a":1e+}', '{"a":+1}',
+  '{"a":"\\x"}', '{"a":"\\u12"}', '{"a":"\\u12g4"}', '{"a" 1}', '{a:1}', "{'a':1}", '{"a":1}}', '{"a":[1,]}',
+  '{"a":[,1]}', '{"a":tru}', '{"a":nul}', '{"a":1}x', '{"a":1} {"b":2}', '{"a":[1 2]}', '{"a":{"b"}}',
+  '{"a":"unterminated', '{"a":1', '{"a":[', '{', '{"":""}', '{"a":"é€😀"}', '{"a":1}\t', '{"a":NaN}',
+  '{"a":Infinity}', '{"a":-01}', '{"a":1E5}', '{"a":0e0}', '{"a":"\\uD83D\\uDE00"}', '{"a":[[[[[]]]]]}',
+  '{"a":[{"b":[{"c":"d"}]}],"e":"\\\\"}', '{"a":"b\\\\"}', '{"a":"b\\\\\\"c"}', '{"a":true,"b":false,"c":null}',
+];
+
+t.test('agrees with JSON.parse on hand-picked cases', async (t) => {
+  for (const c of cases) t.equal(scans(c), isObjectLine(c), c);
+});
+
+t.test('finds the top-level members', async (t) => {
+  const s = '{"a":1, "b" : {"c":[1,2,{"d":"}"}]}, "e\\"q":"x\\\\" }';
+  const ms = scanObjectLine(s, 0)!;
+  t.same(ms.map((m) => m.key), ['a', 'b', 'e"q']);
+  t.same(ms.map((m) => s.slice(m.valueStart, m.valueEnd)), ['1', '{"c":[1,2,{"d":"}"}]}', '"x\\\\"']);
+});
+
+t.test('deep nesting costs no stack', async (t) => {
+  const d = 200000;
+  t.equal(scanValue('['.repeat(d) + ']'.repeat(d), 0), 2 * d);
+  t.equal(scanValue('['.repeat(d) + ']'.repeat(d - 1), 0), -1);
+});
+
+t.test('agrees with JSON.parse on thousands of mutated real lines', async (t) => {
+  const real = [
+    ...Object.values(LINES),
+    ...readFileSync(CORPUS + 'beats-filebeat-osquery-darwin.excerpt.log', 'utf8').split('\n').filter(Boolean),
+    '{"a":[1,-2.5e-3,true,false,null,{"b":"\\u0041\\\\\\""}],"c":""}',
+  ];
+  const alphabet = '{}[]":,\\ -+.0123456789eEtrufalsn/bu"';
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  let disagreements = 0;
+  let accepted = 0;
+  const N = 20000;
+  for (let k = 0; k < N; k++) {
+    let s = real[rnd(real.length)]!;
+    for (let m = 1 + rnd(3); m > 0; m--) {
+      const at = rnd(s.length + 1);
+      switch (rnd(3)) {
+        case 0:
+          s = s.slice(0, at) + s.slice(at + 1); // delete
+          break;
+        case 1:
+          s = s.slice(0, at) + alphabet[rnd(alphabet.length)] + s.slice(at); // insert
+          break;
+        default:
+          s = s.slice(0, at) + alphabet[rnd(alphabet.length)] + s.slice(at + 1); // replace
+      }
+    }
+    if (/[\u0000-\u001f]/.test(s)) continue; // the scanner leaves those to isSafe
+    const want = isObjectLine(s);
+    if (want) accepted++;
+    if (scans(s) !== want) {
+      disagreements++;
+      if (disagreements <= 5) t.fail(`disagrees on ${JSON.stringify(s)}: JSON.parse says ${want}`);
+    }
+  }
+  t.equal(disagreements, 0, `${N} mutations, ${accepted} still valid`);
+  t.ok(accepted > N / 20, 'enough mutations stay valid to test acceptance too');
+});
