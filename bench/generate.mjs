@@ -28,17 +28,20 @@ const COLUMNS = [
   'user_time', 'system_time', 'start_time', 'port', 'address', 'protocol', 'family', 'fd', 'socket', 'md5', 'sha256',
   'size', 'mtime', 'atime', 'inode', 'mode', 'version', 'arch', 'source', 'description', 'display_name', 'status',
 ];
-const WORDS = ['osqueryd', 'sshd', 'nginx', 'postgres', 'svchost.exe', 'explorer.exe', 'Größe', 'bücher', '日本語のテキスト', 'résumé', 'naïve', '😀', 'kworker/0:1', 'systemd'];
+const WORDS = ['osqueryd', 'sshd', 'nginx', 'postgres', 'svchost.exe', 'explorer.exe', 'kworker/0:1', 'systemd', 'chrome', 'python3', 'java', 'containerd', 'dockerd', 'kubelet'];
+// Some text is not ASCII (user names, documents, package descriptions): about 3% of words.
+const FOREIGN = ['Größe', 'bücher', '日本語のテキスト', 'résumé', 'naïve', '😀', 'Ελληνικά', 'Проверка'];
+const word = () => (rnd() < 0.03 ? pick(FOREIGN) : pick(WORDS));
 
 function value(col) {
   switch (col) {
     case 'path':
     case 'cwd':
       return rnd() < 0.4
-        ? `C:\\Windows\\System32\\${pick(WORDS)}\\${pick(['drivers', 'config', 'wbem'])}\\${pick(WORDS)}.dll`
-        : `/usr/${pick(['bin', 'lib', 'sbin', 'share'])}/${pick(WORDS)}/${int(1000)}`;
+        ? `C:\\Windows\\System32\\${word()}\\${pick(['drivers', 'config', 'wbem'])}\\${word()}.dll`
+        : `/usr/${pick(['bin', 'lib', 'sbin', 'share'])}/${word()}/${int(1000)}`;
     case 'cmdline':
-      return `${pick(WORDS)} --config /etc/${pick(WORDS)}.conf -v ${int(100)} "${pick(WORDS)} ${pick(WORDS)}"`;
+      return `${word()} --config /etc/${word()}.conf -v ${int(100)} "${word()} ${word()}"`;
     case 'md5':
       return int(2 ** 32).toString(16).padStart(8, '0').repeat(4);
     case 'sha256':
@@ -47,7 +50,7 @@ function value(col) {
     case 'description':
     case 'display_name':
     case 'source':
-      return `${pick(WORDS)} ${pick(WORDS)}`;
+      return `${word()} ${word()}`;
     case 'address':
       return `${int(256)}.${int(256)}.${int(256)}.${int(256)}`;
     case 'inode':

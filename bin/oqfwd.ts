@@ -1,22 +1,28 @@
 #!/usr/bin/env node
+import { parseArgs } from '../lib/cli.js';
+import { paintFor } from '../lib/colour.js';
 import { EXIT } from '../lib/exit.js';
-import { main } from '../lib/run.js';
 
-// The only place that touches the process: argv in, exit status out.
+// The only place that touches the process: argv in, exit status out. What a run needs is
+// loaded only for a run, so that --help and --version start fast.
 try {
-  const running = main(process.argv.slice(2), {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: (text) => process.stderr.write(text),
-    stderrIsTTY: process.stderr.isTTY === true,
-    env: process.env,
-  });
-  if (typeof running === 'number') {
-    process.exitCode = running;
+  const parsed = parseArgs(
+    process.argv.slice(2),
+    (text) => process.stdout.write(text),
+    (text) => process.stderr.write(text),
+  );
+  if (parsed.kind === 'exit') {
+    process.exitCode = parsed.code;
   } else {
+    const { start } = await import('../lib/run.js');
+    const running = start(parsed.options, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: (text) => process.stderr.write(text),
+      paint: await paintFor(process.env, process.stderr.isTTY === true),
+    });
     const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
       // First signal: stop reading and flush. A second one: the user insists.
-      process.removeAllListeners(signal);
       process.once(signal, () => process.exit(EXIT[signal]));
       running.stop(signal);
     };

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { InputItem } from './input.js';
-import { fromBinary, isSafe, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
+import { fromBinary, isSafe, needsEscape, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
 import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
@@ -53,13 +53,6 @@ export class BadInputError extends Error {
   }
 }
 
-/** A status record from text, held back while continuation lines may follow. */
-interface Pending {
-  record: StatusRecord;
-  /** Blank lines seen since: part of the message if another continuation follows. */
-  blanks: number;
-}
-
 /**
  * Turns lines into NDJSON events. It knows nothing of where bytes come from or go to:
  * feed it with {@link Converter.open}, {@link Converter.data} and {@link Converter.close}
@@ -76,7 +69,10 @@ export class Converter implements LineHandler {
   private clock: StatusClock;
   /** hostIdentifier for status records of this input (a glog header may name it). */
   private host: string;
-  private pending: Pending | null = null;
+  /** A status record from text, held back while continuation lines may follow. */
+  private pending: StatusRecord | null = null;
+  /** Blank lines seen since it: part of its message if another continuation follows. */
+  private pendingBlanks = 0;
 
   constructor(
     private readonly opts: ConvertOptions,
@@ -121,8 +117,9 @@ export class Converter implements LineHandler {
     const p = this.pending;
     if (p === null) return;
     this.pending = null;
-    this.stats.linesBlank += p.blanks;
-    this.out.write(encodeStatus(p.record));
+    this.stats.linesBlank += this.pendingBlanks;
+    this.pendingBlanks = 0;
+    this.out.write(encodeStatus(p));
     this.stats.events++;
   }
 
@@ -149,7 +146,7 @@ export class Converter implements LineHandler {
       this.json(text, start, lineNo);
     } else if (c !== c) {
       // NaN: past the end, nothing but blanks
-      if (this.pending !== null) this.pending.blanks++;
+      if (this.pending !== null) this.pendingBlanks++;
       else this.stats.linesBlank++;
     } else {
       this.text(text, lineNo);
@@ -247,7 +244,7 @@ export class Converter implements LineHandler {
     if (looksLikeGlog(text)) {
       const g = parseGlogLine(text);
       if (g !== null) {
-        this.glog(g);
+        this.glog(g, text);
         return;
       }
     }
@@ -272,14 +269,12 @@ export class Converter implements LineHandler {
     this.other(text, lineNo, () => (isJson(text) ? 'JSON value is not an object' : 'not an osquery line'));
   }
 
-  private glog(g: GlogLine): void {
+  private glog(g: GlogLine, text: string): void {
     this.flushStatus();
     this.stats.linesStatus++;
-    const utcMs = this.clock.resolve(g.month, g.day, g.hour, g.minute, g.second, Number(g.micros.slice(0, 3)));
-    this.pending = {
-      record: { hostIdentifier: this.host, utcMs, micros: g.micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId },
-      blanks: 0,
-    };
+    // Whole seconds suffice: the microseconds are carried as written.
+    const utcMs = this.clock.resolve(g.month, g.day, g.hour, g.minute, g.second, 0);
+    this.pending = { hostIdentifier: this.host, utcMs, micros: g.micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId, plain: !needsEscape(text) };
   }
 
   /** `severity=N location=F:L message=M`, bare or behind a syslog prefix. */
@@ -289,10 +284,7 @@ export class Converter implements LineHandler {
     this.flushStatus();
     this.stats.linesStatus++;
     const utcMs = wrap === null ? null : syslogTime(wrap.time, this.clock);
-    this.pending = {
-      record: { hostIdentifier: wrap === null ? this.host : wrap.host, utcMs, micros: null, severity: st.severity, filename: st.filename, line: st.line, message: st.message, threadId: null },
-      blanks: 0,
-    };
+    this.pending = { hostIdentifier: wrap === null ? this.host : wrap.host, utcMs, micros: null, severity: st.severity, filename: st.filename, line: st.line, message: st.message, threadId: null, plain: false };
     return true;
   }
 
@@ -302,10 +294,11 @@ export class Converter implements LineHandler {
    */
   private other(text: string, lineNo: number, reason: string | (() => string)): void {
     const p = this.pending;
-    if (p !== null && p.record.message.length + p.blanks + text.length < this.opts.maxLine) {
-      p.record.message += '\n'.repeat(p.blanks + 1) + text;
-      this.stats.linesContinuation += p.blanks + 1;
-      p.blanks = 0;
+    if (p !== null && p.message.length + this.pendingBlanks + text.length < this.opts.maxLine) {
+      p.message += '\n'.repeat(this.pendingBlanks + 1) + text;
+      p.plain = false; // the newline needs escaping
+      this.stats.linesContinuation += this.pendingBlanks + 1;
+      this.pendingBlanks = 0;
       return;
     }
     this.flushStatus();

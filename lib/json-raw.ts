@@ -210,7 +210,16 @@ export function makeSafe(s: string): string {
   return from === 0 ? s : out + s.slice(from);
 }
 
+// A binary string with none of these needs no escaping at all: quotes, backslashes, C0
+// controls, DEL, C1 controls and U+2028/U+2029 (as UTF-8 bytes).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]/;
+
+/** True when the binary string `s` cannot go between quotes as it is. */
+export function needsEscape(s: string): boolean {
+  return NEEDS_ESCAPE.test(s);
+}
+
 /** A JSON string literal for the binary string `s`, safe for every NDJSON reader. */
 export function quote(s: string): string {
-  return safe(JSON.stringify(s));
+  return NEEDS_ESCAPE.test(s) ? safe(JSON.stringify(s)) : '"' + s + '"';
 }

@@ -9,8 +9,8 @@ export class OutputBuffer {
   private buf: Buffer;
   private pos = 0;
 
-  /** @param size the first buffer's size in bytes; it doubles as needed. Default 64 KiB. */
-  constructor(private readonly size = 64 * 1024) {
+  /** @param size each buffer's first size in bytes; it doubles as needed. Default 256 KiB. */
+  constructor(private readonly size = 256 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
   }
 

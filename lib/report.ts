@@ -1,21 +1,10 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import { PLAIN, type Paint } from './colour.js';
 
 /** Where diagnostics go: a function that writes one finished text to stderr. */
 export type ErrorWriter = (text: string) => void;
 
 /** How many problems are reported one by one for each input before they are only counted. */
 export const REPORTS_PER_INPUT = 10;
-
-/**
- * Colour for stderr, decided once: only on a terminal, never with NO_COLOR set
- * (chalk itself does not honour NO_COLOR), always with FORCE_COLOR.
- */
-export function stderrColour(env: NodeJS.ProcessEnv, isTTY: boolean): ChalkInstance {
-  let level: 0 | 1 = isTTY ? 1 : 0;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') level = 0;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') level = 1;
-  return new Chalk({ level });
-}
 
 /**
  * Problems with the input, as `oqfwd: FILE:LINE: reason` lines. A file full of junk
@@ -28,7 +17,7 @@ export class Reporter {
 
   constructor(
     private readonly write: ErrorWriter,
-    private readonly colour: ChalkInstance = new Chalk({ level: 0 }),
+    private readonly colour: Paint = PLAIN,
     private readonly quiet = false,
   ) {}
 

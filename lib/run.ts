@@ -1,10 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs, type Options } from './cli.js';
+import type { Options } from './cli.js';
 import { BadInputError, ConvertStream, Converter } from './convert.js';
 import { EXIT } from './exit.js';
 import { fileInput } from './input.js';
-import { Reporter, stderrColour } from './report.js';
+import type { Paint } from './colour.js';
+import { Reporter } from './report.js';
 import { formatStats, newStats, type Stats } from './stats.js';
 
 /** The process around a run: its streams and environment, injectable for tests. */
@@ -13,9 +14,8 @@ export interface Io {
   stdout: Writable;
   /** Writes diagnostics (stderr). */
   stderr: (text: string) => void;
-  /** Whether stderr is a terminal (for colour). */
-  stderrIsTTY: boolean;
-  env: NodeJS.ProcessEnv;
+  /** Styles for stderr (see colour.ts): PLAIN unless stderr is a terminal. */
+  paint: Paint;
 }
 
 /** A run under way. */
@@ -36,7 +36,7 @@ function isBrokenPipe(err: unknown): boolean {
 /** Starts the one pipeline: inputs → converter → sink. */
 export function start(options: Options, io: Io): Running {
   const stats = newStats();
-  const colour = stderrColour(io.env, io.stderrIsTTY);
+  const colour = io.paint;
   const reporter = new Reporter(io.stderr, colour, options.quiet);
   const input = fileInput({
     files: options.files,
@@ -81,18 +81,4 @@ export function start(options: Options, io: Io): Running {
       input.stop();
     },
   };
-}
-
-/**
- * The whole command: parses `args` and runs. Resolves with the exit status; never calls
- * process.exit, so output piped to a slow reader is never cut short.
- */
-export function main(args: string[], io: Io): Running | number {
-  const parsed = parseArgs(
-    args,
-    (text) => io.stdout.write(text),
-    (text) => io.stderr(text),
-  );
-  if (parsed.kind === 'exit') return parsed.code;
-  return start(parsed.options, io);
 }

@@ -16,38 +16,69 @@ export interface StatusRecord {
   filename: string;
   line: number;
   message: string;
-  /** glog thread id, when the source has one. */
+  /** glog thread id, when the source has one: digits, hex letters and x only. */
   threadId: string | null;
+  /** True when `filename` and `message` are known to need no escaping (one test per line). */
+  plain: boolean;
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const DAYS = ['Thu', 'Fri', 'Sat', 'Sun', 'Mon', 'Tue', 'Wed']; // 1970-01-01 was a Thursday
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const P2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? '0' : '') + i);
 
-function p2(n: number): string {
-  return n < 10 ? '0' + n : String(n);
+// Status lines come in runs from the same day: the date parts of both time formats are
+// computed once per day, the rest with integer arithmetic (Date objects cost more than the
+// rest of a glog line's work).
+let cachedDay = NaN;
+let calendarHead = ''; // "Tue Nov 24 "
+let calendarTail = ''; // " 2026 UTC"
+let isoHead = ''; // "2026-11-24T"
+
+function setDay(day: number): void {
+  // Days since the epoch to the civil date (H. Hinnant's algorithm).
+  const z = day + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  cachedDay = day;
+  calendarHead = `${DAYS[((day % 7) + 7) % 7]} ${MONTHS[m - 1]} ${d < 10 ? ' ' + d : d} `;
+  calendarTail = ` ${y} UTC`;
+  isoHead = `${y}-${P2[m]}-${P2[d]}T`;
+}
+
+function clock(sec: number): string {
+  const s = ((sec % 86400) + 86400) % 86400;
+  return P2[Math.floor(s / 3600)] + ':' + P2[Math.floor(s / 60) % 60] + ':' + P2[s % 60];
 }
 
 /** osquery's calendarTime: asctime() of UTC plus " UTC", day of month space-padded. */
 export function calendarTime(utcMs: number): string {
-  const d = new Date(utcMs);
-  const day = d.getUTCDate();
-  return (
-    `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${day < 10 ? ' ' + day : day} ` +
-    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()} UTC`
-  );
+  const sec = Math.floor(utcMs / 1000);
+  const day = Math.floor(sec / 86400);
+  if (day !== cachedDay) setDay(day);
+  return calendarHead + clock(sec) + calendarTail;
 }
 
 /** ISO 8601 in UTC with the record's microseconds: `2026-11-25T09:11:40.123456Z`. */
 export function preciseTime(utcMs: number, micros: string): string {
-  return new Date(Math.floor(utcMs / 1000) * 1000).toISOString().slice(0, 19) + '.' + micros + 'Z';
+  const sec = Math.floor(utcMs / 1000);
+  const day = Math.floor(sec / 86400);
+  if (day !== cachedDay) setDay(day);
+  return isoHead + clock(sec) + '.' + micros + 'Z';
 }
 
 /** The event for a status record, as one NDJSON line. */
 export function encodeStatus(r: StatusRecord): string {
   let out = '{"kind":"status","hostIdentifier":' + quote(r.hostIdentifier);
   if (r.utcMs !== null) out += ',"calendarTime":"' + calendarTime(r.utcMs) + '","unixTime":' + Math.floor(r.utcMs / 1000);
-  out += ',"severity":' + r.severity + ',"filename":' + quote(r.filename) + ',"line":' + r.line + ',"message":' + quote(r.message);
-  if (r.threadId !== null) out += ',"threadId":' + quote(r.threadId);
+  out += ',"severity":' + r.severity + ',"filename":';
+  out += r.plain ? '"' + r.filename + '","line":' + r.line + ',"message":"' + r.message + '"' : quote(r.filename) + ',"line":' + r.line + ',"message":' + quote(r.message);
+  if (r.threadId !== null) out += ',"threadId":"' + r.threadId + '"'; // nothing to escape in it
   if (r.utcMs !== null && r.micros !== null) out += ',"time":"' + preciseTime(r.utcMs, r.micros) + '"';
   return out + '}\n';
 }

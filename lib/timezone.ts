@@ -35,11 +35,36 @@ function fixedZone(name: string, offsetMs: number): Zone {
 
 /** The process's own zone: the Date constructor already knows its rules. */
 function localZone(): Zone {
+  // A gap moves forward by the Date constructor's rule, which is the offset before the gap;
+  // in an overlap it takes the earlier instant: the same choices as for IANA zones.
+  const resolve = (wall: number): number => {
+    const d = new Date(wall);
+    return new Date(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()).getTime();
+  };
+  return cachedZone('local', resolve);
+}
+
+/**
+ * A zone from its `resolve` (wall time → instant), with offsets cached per quarter hour of
+ * wall time: they change a few times a year, and resolving costs microseconds.
+ */
+function cachedZone(name: string, resolve: (wall: number) => number): Zone {
+  const cache = new Map<number, number>();
+  const QUARTER = 15 * 60000;
   return {
-    name: 'local',
+    name,
     toUtc(wall) {
-      const d = new Date(wall);
-      return new Date(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()).getTime();
+      const key = Math.floor(wall / QUARTER);
+      let off = cache.get(key);
+      if (off === undefined) {
+        if (cache.size > 4096) cache.clear();
+        const start = key * QUARTER;
+        off = start - resolve(start);
+        const end = start + QUARTER - 1;
+        if (end - resolve(end) !== off) return resolve(wall); // a transition inside: no caching
+        cache.set(key, off);
+      }
+      return wall - off;
     },
   };
 }
@@ -80,23 +105,5 @@ function ianaZone(name: string): Zone {
     if (ok2) return t2;
     return t1; // t1 valid, or a gap: the offset in force before it
   };
-  // Offsets change a few times a year: cache them per quarter hour of wall time.
-  const cache = new Map<number, number>();
-  const QUARTER = 15 * 60000;
-  return {
-    name,
-    toUtc(wall) {
-      const key = Math.floor(wall / QUARTER);
-      let off = cache.get(key);
-      if (off === undefined) {
-        if (cache.size > 4096) cache.clear();
-        const start = key * QUARTER;
-        off = start - resolve(start);
-        const end = start + QUARTER - 1;
-        if (end - resolve(end) !== off) return resolve(wall); // a transition inside: no caching
-        cache.set(key, off);
-      }
-      return wall - off;
-    },
-  };
+  return cachedZone(name, resolve);
 }
