@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { UnparsedMode } from './convert.js';
+import { parseDestination, type Destination } from './destination.js';
 import { parseSize } from './size.js';
 import { parseZone, type Zone } from './timezone.js';
 import { VERSION } from './version.js';
@@ -23,6 +24,24 @@ export interface Options {
   zone: Zone;
   /** hostIdentifier of status records without a glog header naming the machine. Default: os.hostname(). */
   host: string;
+  /** Where events go (-o). Default: standard output. */
+  output: Destination;
+  /** How long an outage (or the first connection) may last before oqfwd gives up, ms; 0 is forever. Default 30 s. */
+  connectTimeoutMs: number;
+  /** No progress writing for this long means a dead or stopped receiver: reconnect, ms. Default 60 s. */
+  stallTimeoutMs: number;
+  /** Bytes of the latest events sent again after a reconnect. Default 16 MiB. */
+  replayBytes: number;
+  /** TLS: CA file to verify the receiver with. Default: Node's bundled roots. */
+  tlsCa?: string;
+  /** TLS: client certificate file. Default: none. */
+  tlsCert?: string;
+  /** TLS: client key file. Default: none. */
+  tlsKey?: string;
+  /** TLS: the name the receiver's certificate must carry. Default: the destination host. */
+  tlsServername?: string;
+  /** TLS: do not verify the receiver (warned about). Default false. */
+  tlsInsecure: boolean;
 }
 
 /** Default --max-line: room for snapshots of thousands of rows (real ones reach MBs). */
@@ -37,6 +56,20 @@ function sizeArg(value: string): number {
   const n = parseSize(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a size in bytes such as 65536, 64K or 64M');
   return n;
+}
+
+function destinationArg(value: string): Destination {
+  try {
+    return parseDestination(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function secondsArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
+  return Math.round(n * 1000);
 }
 
 function zoneArg(value: string): Zone {
@@ -70,6 +103,15 @@ export function program(): Command {
     )
     .addOption(new Option('--tz <zone>', 'time zone of glog time stamps: IANA name or offset such as +01:00 (default: the local zone)').argParser(zoneArg))
     .option('--host <name>', "hostIdentifier of status lines when no glog header names the machine (default: this host's name)")
+    .addOption(new Option('-o, --output <dest>', 'where events go: - (stdout), tcp://HOST:PORT, tls://HOST:PORT or HOST:PORT').argParser(destinationArg).default(undefined, '-'))
+    .addOption(new Option('--connect-timeout <s>', 'give up when the receiver cannot be reached for this long; 0 retries forever').argParser(secondsArg).default(30000, '30'))
+    .addOption(new Option('--stall-timeout <s>', 'reconnect when the receiver takes nothing for this long').argParser(secondsArg).default(60000, '60'))
+    .addOption(new Option('--replay-window <bytes>', 'the latest events sent again after a reconnect').argParser(sizeArg).default(16 * 1024 * 1024, '16M'))
+    .option('--tls-ca <file>', 'CA certificates (PEM) to verify the receiver with')
+    .option('--tls-cert <file>', 'client certificate (PEM), for receivers that ask for one')
+    .option('--tls-key <file>', 'key (PEM) of the client certificate')
+    .option('--tls-servername <name>', 'name the receiver certificate must carry (for IP destinations)')
+    .option('--tls-insecure', 'do not verify the receiver certificate (warned about on stderr)')
     .option('-q, --quiet', 'do not report bad lines on stderr (they are still counted)')
     .option('--stats', 'print line and event counts on stderr at the end')
     .showHelpAfterError("(run 'oqfwd --help' for usage)")
@@ -94,7 +136,24 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     if (e instanceof CommanderError) return { kind: 'exit', code: e.exitCode === 0 ? 0 : 2 };
     throw e;
   }
-  const o = cmd.opts<{ flatten?: boolean; unparsed: UnparsedMode; maxLine: number; quiet?: boolean; stats?: boolean; tz?: Zone; host?: string }>();
+  const o = cmd.opts<{
+    flatten?: boolean;
+    unparsed: UnparsedMode;
+    maxLine: number;
+    quiet?: boolean;
+    stats?: boolean;
+    tz?: Zone;
+    host?: string;
+    output?: Destination;
+    connectTimeout: number;
+    stallTimeout: number;
+    replayWindow: number;
+    tlsCa?: string;
+    tlsCert?: string;
+    tlsKey?: string;
+    tlsServername?: string;
+    tlsInsecure?: boolean;
+  }>();
   return {
     kind: 'run',
     options: {
@@ -106,6 +165,15 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
       stats: o.stats === true,
       zone: o.tz ?? parseZone(undefined),
       host: o.host ?? hostname(),
+      output: o.output ?? { kind: 'stdout' },
+      connectTimeoutMs: o.connectTimeout,
+      stallTimeoutMs: o.stallTimeout,
+      replayBytes: o.replayWindow,
+      ...(o.tlsCa !== undefined && { tlsCa: o.tlsCa }),
+      ...(o.tlsCert !== undefined && { tlsCert: o.tlsCert }),
+      ...(o.tlsKey !== undefined && { tlsKey: o.tlsKey }),
+      ...(o.tlsServername !== undefined && { tlsServername: o.tlsServername }),
+      tlsInsecure: o.tlsInsecure === true,
     },
   };
 }

@@ -13,6 +13,8 @@ export const EXIT = {
   BAD_LINE: 3,
   /** Output could not be written (other than the reader going away). */
   OUTPUT: 4,
+  /** The receiver could not be reached within --connect-timeout, or failed TLS verification. */
+  CONNECT: 5,
   /** A bug in oqfwd. */
   SOFTWARE: 70,
   /** Stopped by SIGINT, after flushing what was read. */

@@ -73,8 +73,16 @@ export function linesRead(s: Stats): number {
   );
 }
 
+/** What a TCP sink adds to --stats. */
+export interface SinkStats {
+  bytesSent: number;
+  eventsSent: number;
+  reconnects: number;
+  eventsReplayed: number;
+}
+
 /** The `--stats` report: one `name value` pair per line, stable names for scripts. */
-export function formatStats(s: Stats, paint: (name: string) => string = (x) => x): string {
+export function formatStats(s: Stats, paint: (name: string) => string = (x) => x, sink?: SinkStats): string {
   const rows: Array<[string, number]> = [
     ['files', s.files],
     ['files_failed', s.filesFailed],
@@ -95,6 +103,9 @@ export function formatStats(s: Stats, paint: (name: string) => string = (x) => x
     ['events_rows', s.rowEvents],
     ['unparsed_dropped', s.dropped],
   ];
+  if (sink !== undefined) {
+    rows.push(['sent_bytes', sink.bytesSent], ['sent_events', sink.eventsSent], ['reconnects', sink.reconnects], ['events_replayed', sink.eventsReplayed]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `oqfwd: stats: ${paint(k.padEnd(width))} ${v}\n`).join('');
 }

@@ -1,0 +1,242 @@
+// TCP output against a real receiver process (test/receiver.mjs) on loopback: restarts,
+// graceful closes, late receivers, stopped and silent receivers. Every test numbers its
+// events and checks what arrived.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { BIN, ROOT } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'oqfwd-tcp-'));
+const RECEIVER = join(ROOT, 'test', 'receiver.mjs');
+
+/** A file of `n` result events numbered 0..n-1 (with digit-leading and padded values). */
+function numbered(n: number, name = `input-${n}.log`, pad = 0): string {
+  const path = join(dir, name);
+  if (!existsSync(path)) {
+    const filler = 'x'.repeat(pad);
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) parts.push(`{"name":"q","hostIdentifier":"h","unixTime":1795597900,"columns":{"seq":"${i}","v":"42 is a number first${filler}"},"action":"added"}\n`);
+    writeFileSync(path, parts.join(''));
+  }
+  return path;
+}
+
+/** Which of 0..n-1 arrived in `file`, and how many lines came in all. */
+function arrived(file: string, n: number): { missing: number; lines: number; bad: number } {
+  const seen = new Uint8Array(n);
+  let lines = 0;
+  let bad = 0;
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    lines++;
+    const m = /"seq":"(\d+)"/.exec(line);
+    if (m === null || !line.startsWith('{"kind":"result",')) bad++;
+    else seen[Number(m[1])] = 1;
+  }
+  let missing = 0;
+  for (let i = 0; i < n; i++) if (seen[i] === 0) missing++;
+  return { missing, lines, bad };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts test/receiver.mjs; resolves once it listens. */
+function receiver(port: number, file: string, env: NodeJS.ProcessEnv = {}, tls = false): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RECEIVER, String(port), file, ...(tls ? ['tls'] : [])], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout!.once('data', () => resolve(child));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
+  });
+}
+
+function stopped(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stderr: string; ms: number }>;
+  stderr: () => string;
+}
+
+function oqfwd(args: string[], timeoutMs = 120000): Run {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, ms: Date.now() - started });
+    }),
+  );
+  return { child, done, stderr: () => stderr };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+t.test('1,000,000 events, the receiver SIGKILLed and restarted 5 times: every event arrives', async (t) => {
+  const n = 1_000_000;
+  const input = numbered(n);
+  const port = await freePort();
+  const file = join(dir, 'kill.out');
+  let rx = await receiver(port, file);
+  const run = oqfwd(['--stats', '-o', `tcp://127.0.0.1:${port}`, input]);
+  while (!existsSync(file) || statSync(file).size < 1e6) await sleep(10); // events flow
+  let seed = 12345;
+  const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 1000) / 1000;
+  let kills = 0;
+  for (; kills < 5; kills++) {
+    await sleep(150 + rnd() * 500);
+    if (run.child.exitCode !== null) break;
+    rx.kill('SIGKILL');
+    await stopped(rx);
+    await sleep(50 + rnd() * 300);
+    rx = await receiver(port, file);
+  }
+  const { code, stderr } = await run.done;
+  await sleep(200);
+  rx.kill('SIGKILL');
+  t.equal(code, 0, 'oqfwd exits 0');
+  t.ok(kills >= 3, `${kills} receiver kills while oqfwd ran`);
+  const got = arrived(file, n);
+  t.equal(got.missing, 0, `no event missing (${got.lines} lines arrived for ${n} events)`);
+  t.equal(got.bad, 0, 'every line intact');
+  const reconnects = Number(/stats: reconnects +(\d+)/.exec(stderr)?.[1]);
+  const replayed = Number(/stats: events_replayed +(\d+)/.exec(stderr)?.[1]);
+  // A kill while oqfwd is still backing off from the last one makes one outage of two.
+  t.ok(reconnects >= 1 && reconnects <= kills, `reconnects reported: ${reconnects}`);
+  t.ok(replayed > 0, `events replayed reported: ${replayed}`);
+  t.equal(got.lines - n <= replayed, true, 'duplicates are no more than the events replayed');
+});
+
+t.test('a receiver that closes gracefully mid-stream and returns: nothing missing', async (t) => {
+  const n = 1_000_000;
+  const input = numbered(n);
+  const port = await freePort();
+  const file = join(dir, 'graceful.out');
+  const rx = await receiver(port, file);
+  const run = oqfwd(['--stats', '-o', `127.0.0.1:${port}`, input]);
+  // Close it once events flow, well before the end.
+  while (!existsSync(file) || statSync(file).size < 1e6) await sleep(10);
+  rx.kill('SIGUSR2');
+  const { code, stderr } = await run.done;
+  rx.kill('SIGKILL');
+  t.equal(code, 0);
+  t.match(stderr, /the receiver closed the connection; reconnecting/);
+  t.match(stderr, /stats: reconnects +1$/m);
+  t.equal(arrived(file, n).missing, 0);
+});
+
+t.test('a receiver that appears after a few seconds gets everything', async (t) => {
+  const n = 10_000;
+  const port = await freePort();
+  const file = join(dir, 'late.out');
+  const run = oqfwd(['--connect-timeout', '20', '-o', `tcp://127.0.0.1:${port}`, numbered(n)]);
+  await sleep(2500);
+  const rx = await receiver(port, file);
+  const { code, stderr } = await run.done;
+  rx.kill('SIGKILL');
+  t.equal(code, 0);
+  t.match(stderr, /ECONNREFUSED.*retrying/);
+  t.equal(arrived(file, n).missing, 0);
+});
+
+t.test('no receiver at all: exit 5 within --connect-timeout, nothing read', async (t) => {
+  const port = await freePort();
+  const { code, stderr, ms } = await oqfwd(['--connect-timeout', '1', '-o', `tcp://127.0.0.1:${port}`, numbered(10)]).done;
+  t.equal(code, 5);
+  t.match(stderr, new RegExp(`tcp://127\\.0\\.0\\.1:${port}: cannot connect for 1\\.\\d s: connect ECONNREFUSED`));
+  t.ok(ms < 5000, `gave up after ${ms} ms`);
+});
+
+t.test('a receiver stopped for 30 s: memory stays bounded, then everything arrives', async (t) => {
+  const n = 400_000;
+  const input = numbered(n, 'stop.log', 60);
+  const port = await freePort();
+  const file = join(dir, 'stopped.out');
+  const rx = await receiver(port, file);
+  const run = oqfwd(['--stats', '-o', `tcp://127.0.0.1:${port}`, input]);
+  while (!existsSync(file) || statSync(file).size < 1e6) await sleep(10); // events flow
+  rx.kill('SIGSTOP');
+  let peak = 0;
+  for (let i = 0; i < 30; i++) {
+    await sleep(1000);
+    const status = readFileSync(`/proc/${run.child.pid}/status`, 'utf8');
+    peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]));
+  }
+  rx.kill('SIGCONT');
+  const { code } = await run.done;
+  rx.kill('SIGKILL');
+  t.equal(code, 0);
+  t.ok(peak > 0 && peak < 150 * 1024, `peak RSS while stopped: ${Math.round(peak / 1024)} MiB`);
+  t.equal(arrived(file, n).missing, 0);
+});
+
+t.test('a receiver that accepts and then never reads: noticed within --stall-timeout, reconnected', async (t) => {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => {
+    s.pause(); // takes the connection, reads nothing, never closes
+    sockets.push(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const run = oqfwd(['--stall-timeout', '1', '-o', `tcp://127.0.0.1:${port}`, numbered(400_000, 'stop.log', 60)]);
+  const started = Date.now();
+  while (!/no progress for 1 s; reconnecting/.test(run.stderr()) && Date.now() - started < 20000) await sleep(100);
+  const noticed = Date.now() - started;
+  while (!/reconnected/.test(run.stderr()) && Date.now() - started < 20000) await sleep(100);
+  run.child.kill('SIGKILL');
+  await run.done;
+  for (const s of sockets) s.destroy();
+  server.close();
+  t.match(run.stderr(), /no progress for 1 s; reconnecting/);
+  t.match(run.stderr(), /reconnected after/);
+  t.ok(sockets.length >= 2, `${sockets.length} connections: it reconnected`);
+  t.ok(noticed < 15000, `noticed after ${noticed} ms`);
+});
+
+t.test('destinations: HOST:PORT, [::1]:PORT, bad ones are usage errors', async (t) => {
+  const bad = await oqfwd(['-o', 'nowhere', numbered(10)]).done;
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /not a destination: nowhere/);
+  const v6 = createServer((s) => {
+    let got = '';
+    s.setEncoding('utf8').on('data', (d: string) => (got += d));
+    s.on('end', () => {
+      v6.emit('got', got);
+      s.end();
+    });
+  });
+  const ok = await new Promise<boolean>((resolve) => {
+    v6.once('error', () => resolve(false));
+    v6.listen(0, '::1', () => resolve(true));
+  });
+  if (!ok) {
+    t.comment('no IPv6 loopback here: [::1] not tested');
+    return;
+  }
+  const port = (v6.address() as AddressInfo).port;
+  const got = new Promise<string>((r) => v6.once('got', r));
+  const r = await oqfwd(['-o', `[::1]:${port}`, numbered(10)]).done;
+  t.equal(r.code, 0);
+  t.equal((await got).split('\n').filter(Boolean).length, 10);
+  v6.close();
+});
