@@ -260,7 +260,12 @@ export class TcpSink extends Writable {
             else if (!this.closing) this.drop(reason);
           }
         };
-        socket.on('error', (err) => gone(`connection error: ${err.message}`));
+        socket.on('error', (err: NodeJS.ErrnoException) => {
+          // A receiver that rejects our certificate does so after the handshake (TLS 1.3):
+          // as final as a failed verification on our side.
+          if (t !== null && isCertificateError(err)) this.destroy(new ConnectError(`${this.name}: the receiver refused the connection: ${err.code}: ${err.message}`));
+          else gone(`connection error: ${err.message}`);
+        });
         socket.on('end', () => gone('the receiver closed the connection'));
         socket.on('close', () => gone('connection closed'));
         socket.on('data', () => {}); // receivers may talk back; nothing to read here

@@ -1,0 +1,153 @@
+// TLS output: verification on by default, refused with the reason before any event is sent,
+// client certificates, --tls-servername, --tls-insecure. Certificates are made here with
+// openssl, so they are fresh and the expired one really is.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { BIN, ROOT } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'oqfwd-tls-'));
+const hasOpenssl = spawnSync('openssl', ['version']).error === undefined;
+
+function openssl(...args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+}
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function ca(name: string): void {
+  openssl('req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`);
+}
+
+/** A certificate for `name` with subjectAltName `san`, signed by `by` (or self-signed). */
+function cert(name: string, san: string, by: string | null, days = 2): void {
+  writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+  if (by === null) {
+    openssl('req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', String(days), '-subj', `/CN=${name}`, '-addext', `subjectAltName=${san}`);
+    return;
+  }
+  openssl('req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${by}.crt`, '-CAkey', `${by}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', String(days), '-extfile', `${name}.ext`);
+}
+
+if (hasOpenssl) {
+  ca('ca');
+  ca('other-ca');
+  cert('good', 'IP:127.0.0.1,DNS:localhost', 'ca');
+  cert('wrong-name', 'DNS:wrong.example', 'ca');
+  cert('self', 'IP:127.0.0.1', null);
+  cert('expired', 'IP:127.0.0.1', 'ca', -1);
+  cert('unknown-ca', 'IP:127.0.0.1', 'other-ca');
+  cert('client', 'DNS:client.example', 'ca');
+}
+
+const events = join(dir, 'events.log');
+writeFileSync(events, Array.from({ length: 100 }, (_, i) => `{"name":"q","columns":{"seq":"${i}"},"action":"added"}\n`).join(''));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function withReceiver(server: string, clientCa: boolean, run: (port: number, out: string) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  const out = join(dir, `${server}-${port}.out`);
+  const env = { ...process.env, CERT: join(dir, `${server}.crt`), KEY: join(dir, `${server}.key`), ...(clientCa ? { CA: join(dir, 'ca.crt') } : {}) };
+  const rx: ChildProcess = spawn(process.execPath, [join(ROOT, 'test', 'receiver.mjs'), String(port), out, 'tls'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => rx.stdout!.once('data', r));
+  try {
+    await run(port, out);
+  } finally {
+    rx.kill('SIGKILL');
+  }
+}
+
+function oqfwd(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, '--connect-timeout', '3', ...args, events], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+const lines = (file: string): number => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+const ca1 = (): string => join(dir, 'ca.crt');
+const skip = hasOpenssl ? false : 'openssl is not installed here';
+
+t.test('a good CA and name: delivered', { skip }, async (t) => {
+  await withReceiver('good', false, async (port, out) => {
+    const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, '--tls-ca', ca1()]);
+    t.equal(r.code, 0);
+    t.equal(r.stderr, '');
+    t.equal(lines(out), 100);
+  });
+});
+
+for (const [server, code, args] of [
+  ['wrong-name', /ERR_TLS_CERT_ALTNAME_INVALID/, ['--tls-ca']],
+  ['self', /DEPTH_ZERO_SELF_SIGNED_CERT/, []],
+  ['expired', /CERT_HAS_EXPIRED/, ['--tls-ca']],
+  ['unknown-ca', /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/, ['--tls-ca']],
+] as const) {
+  t.test(`${server} certificate: refused with the reason, nothing sent, exit 5`, { skip }, async (t) => {
+    await withReceiver(server, false, async (port, out) => {
+      const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, ...args.flatMap((flag) => [flag, ca1()])]);
+      t.equal(r.code, 5);
+      t.match(r.stderr, /^oqfwd: tls:\/\/127\.0\.0\.1:\d+: certificate verification failed: /m);
+      t.match(r.stderr, code);
+      t.equal(r.stderr.trimEnd().split('\n').length, 1, 'one line');
+      t.equal(lines(out), 0, 'no event sent');
+    });
+  });
+}
+
+t.test('--tls-servername checks the name an IP destination must carry', { skip }, async (t) => {
+  await withReceiver('wrong-name', false, async (port, out) => {
+    const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, '--tls-ca', ca1(), '--tls-servername', 'wrong.example']);
+    t.equal(r.code, 0);
+    t.equal(lines(out), 100);
+  });
+});
+
+t.test('client certificate authentication', { skip }, async (t) => {
+  await withReceiver('good', true, async (port, out) => {
+    const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, '--tls-ca', ca1(), '--tls-cert', join(dir, 'client.crt'), '--tls-key', join(dir, 'client.key')]);
+    t.equal(r.code, 0);
+    t.equal(lines(out), 100);
+  });
+  await withReceiver('good', true, async (port, out) => {
+    const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, '--tls-ca', ca1()]);
+    t.equal(r.code, 5, 'without one: refused');
+    t.match(r.stderr, /tls:\/\/127\.0\.0\.1:\d+: .*(CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|certificate)/i);
+    t.equal(lines(out), 0);
+  });
+});
+
+t.test('--tls-insecure delivers and warns', { skip }, async (t) => {
+  await withReceiver('self', false, async (port, out) => {
+    const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, '--tls-insecure']);
+    t.equal(r.code, 0);
+    t.match(r.stderr, /--tls-insecure: the certificate of tls:\/\/127\.0\.0\.1:\d+ is not verified/);
+    t.equal(lines(out), 100);
+  });
+});
+
+t.test('an unreadable --tls-ca is a usage error', { skip }, async (t) => {
+  const r = await oqfwd(['-o', 'tls://127.0.0.1:9', '--tls-ca', join(dir, 'nope.crt')]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--tls-ca .*nope\.crt: No such file or directory/);
+});
