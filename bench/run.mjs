@@ -6,7 +6,7 @@
 //   BENCH_MB=100 BENCH_RUNS=3 node bench/run.mjs
 //
 // Timings never go in the test suite; this is where they live.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -151,8 +151,103 @@ const startup = (argv) => {
 const nodeStart = startup([node, '-e', '']);
 const oqStart = startup(oq('--version'));
 
-notes.push('rsyslog, syslog-ng: file -> TCP is measured once oqfwd has its TCP output (issue 5); not measured here');
-for (const peer of ['rsyslogd', 'syslog-ng']) if (!have(peer, ['-v'])) notes.push(`${peer}: not installed`);
+// File -> TCP to a local receiver that counts lines: oqfwd against rsyslog (imfile +
+// mmjsonparse + omfwd), where test/peers/fetch.sh unpacked it or it is installed.
+const PEER_RSYSLOG = ROOT + '.peers/rsyslog/';
+const rsyslogd = existsSync(PEER_RSYSLOG + 'usr/sbin/rsyslogd') ? PEER_RSYSLOG + 'usr/sbin/rsyslogd' : have('rsyslogd', ['-v']) ? 'rsyslogd' : null;
+
+/** Starts the counting receiver; resolves with its port and a promise of its end. */
+function counter(expect) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, [ROOT + 'bench/count-receiver.mjs', '0', String(expect)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const ended = new Promise((r) => child.on('close', (code) => r({ code, out })));
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      const m = /listening (\d+)/.exec(out);
+      if (m && !child.port) {
+        child.port = Number(m[1]);
+        resolve({ port: child.port, ended });
+      }
+    });
+    child.on('error', reject);
+  });
+}
+
+function cpuOf(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks
+  } catch {
+    return NaN;
+  }
+}
+
+async function forwardRun(kind, file, expect) {
+  const rx = await counter(expect);
+  const started = process.hrtime.bigint();
+  let child;
+  let cpu = NaN;
+  let rss = NaN;
+  if (kind === 'oqfwd') {
+    child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `tcp://127.0.0.1:${rx.port}`, file], { stdio: 'ignore' });
+  } else {
+    const work = DATA + 'rsyslog-work/';
+    spawnSync('rm', ['-rf', work]);
+    mkdirSync(work, { recursive: true });
+    writeFileSync(
+      work + 'rsyslog.conf',
+      `global(workDirectory="${work}" maxMessageSize="1m")
+module(load="imfile")
+module(load="mmjsonparse")
+template(name="json" type="string" string="%$!all-json%\\n")
+input(type="imfile" file="${file}" tag="osquery" ruleset="fwd")
+ruleset(name="fwd") {
+  action(type="mmjsonparse" cookie="")
+  action(type="omfwd" target="127.0.0.1" port="${rx.port}" protocol="tcp" template="json")
+}
+`,
+    );
+    const lib = rsyslogd.startsWith(PEER_RSYSLOG) ? PEER_RSYSLOG + 'usr/lib/x86_64-linux-gnu' : '/usr/lib/x86_64-linux-gnu';
+    child = spawn(rsyslogd, ['-n', '-f', work + 'rsyslog.conf', '-i', work + 'pid', '-M', lib + '/rsyslog'], { stdio: 'ignore', env: { ...process.env, LD_LIBRARY_PATH: lib } });
+  }
+  const { code, out } = await rx.ended;
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  if (kind === 'oqfwd') {
+    await new Promise((r) => child.on('close', r));
+    const t = readFileSync(TIMES, 'utf8').trim().split(' ').map(Number);
+    cpu = t[1] + t[2];
+    rss = t[3];
+  } else {
+    cpu = cpuOf(child.pid);
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    rss = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('close', r));
+  }
+  if (code !== 0) throw new Error(`${kind} -> TCP: the receiver did not get every line (${out.trim()})`);
+  return { wall, cpu, rss };
+}
+
+if (rsyslogd !== null && hasTime) {
+  process.stderr.write(`measuring file -> TCP (${(results.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
+  const expect = eventsOf(results.path);
+  const runs = { rsyslog: [], oqfwd: [] };
+  for (let r = 0; r < RUNS; r++) {
+    for (const kind of r % 2 === 0 ? ['rsyslog', 'oqfwd'] : ['oqfwd', 'rsyslog']) runs[kind].push(await forwardRun(kind, results.path, expect));
+  }
+  const med = (kind) => ({ wall: median(runs[kind].map((x) => x.wall)), cpu: median(runs[kind].map((x) => x.cpu)), rss: Math.max(...runs[kind].map((x) => x.rss)) });
+  const base = med('rsyslog');
+  for (const [label, m] of [
+    ['rsyslog imfile + mmjsonparse + omfwd (baseline)', base],
+    ['oqfwd -o tcp://', med('oqfwd')],
+  ]) {
+    rows.push({ scenario: 'file -> TCP', command: label, mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: expect / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wall / base.wall, cpuRatio: m.cpu / base.cpu });
+  }
+} else {
+  notes.push(rsyslogd === null ? 'rsyslog: not installed and not unpacked (bash test/peers/fetch.sh): file -> TCP not compared' : 'file -> TCP needs GNU time: not measured');
+}
+if (!have('syslog-ng', ['--version'])) notes.push('syslog-ng: not installed system-wide: not measured as a forwarder');
 
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const fi = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
