@@ -73,6 +73,7 @@ export function start(options: Options, io: Io): Running {
   let tcp: TcpSink | null = null;
   let stoppedBy: 'SIGINT' | 'SIGTERM' | null = null;
   let gaveUp = false;
+  let deadline: NodeJS.Timeout | null = null;
 
   const done = (async (): Promise<number> => {
     let code: number = EXIT.OK;
@@ -94,16 +95,20 @@ export function start(options: Options, io: Io): Running {
         // Connect before reading: a one-shot run to a receiver that is not there reads nothing.
         await tcp.open();
       }
-      if (stoppedBy !== null) return EXIT[stoppedBy];
-      input = fileInput({
-        files: options.files,
-        stdin: io.stdin,
-        onError: (name, message) => {
-          stats.filesFailed++;
-          reporter.error(`${name}: ${message}`);
-        },
-      });
-      await pipeline(input, new ConvertStream(converter), sink);
+      // A signal while connecting: nothing was read, so there is nothing to flush.
+      if (stoppedBy === null) {
+        input = fileInput({
+          files: options.files,
+          stdin: io.stdin,
+          onError: (name, message) => {
+            stats.filesFailed++;
+            reporter.error(`${name}: ${message}`);
+          },
+        });
+        await pipeline(input, new ConvertStream(converter), sink);
+      } else {
+        tcp?.destroy();
+      }
     } catch (err) {
       if (err instanceof BadInputError) {
         reporter.error(`${err.message} (--unparsed=fail)`);
@@ -127,6 +132,7 @@ export function start(options: Options, io: Io): Running {
         code = EXIT.OUTPUT;
       }
     }
+    if (deadline !== null) clearTimeout(deadline);
     if (code === EXIT.OK) {
       if (stoppedBy !== null) code = EXIT[stoppedBy];
       else if (stats.filesFailed > 0) code = EXIT.INPUT;
@@ -145,10 +151,10 @@ export function start(options: Options, io: Io): Running {
       else tcp?.destroy(new ConnectError('stopped')); // still connecting: nothing read yet
       if (tcp !== null) {
         const sink = tcp;
-        setTimeout(() => {
+        deadline = setTimeout(() => {
           gaveUp = true;
           sink.destroy(new Error('flush deadline'));
-        }, FLUSH_DEADLINE_MS).unref();
+        }, FLUSH_DEADLINE_MS);
       }
     },
   };

@@ -240,3 +240,39 @@ t.test('destinations: HOST:PORT, [::1]:PORT, bad ones are usage errors', async (
   t.equal((await got).split('\n').filter(Boolean).length, 10);
   v6.close();
 });
+
+t.test('SIGTERM with a receiver that takes nothing: gives up after the flush deadline, says so, exits 143', async (t) => {
+  const port = await freePort();
+  const file = join(dir, 'deadline.out');
+  const rx = await receiver(port, file);
+  const run = oqfwd(['-o', `tcp://127.0.0.1:${port}`, numbered(400_000, 'stop.log', 60)]);
+  while (!existsSync(file) || statSync(file).size < 1e6) await sleep(10);
+  rx.kill('SIGSTOP');
+  await sleep(1000);
+  const sent = Date.now();
+  run.child.kill('SIGTERM');
+  const { code, stderr } = await run.done;
+  const took = Date.now() - sent;
+  rx.kill('SIGKILL');
+  t.equal(code, 143);
+  t.match(stderr, /gave up delivering after 5 s: up to \d+ events may not have arrived/);
+  t.ok(took >= 4500 && took < 15000, `exited ${took} ms after SIGTERM`);
+});
+
+t.test('SIGTERM with a working receiver: what was read is delivered, exit 143', async (t) => {
+  const port = await freePort();
+  const file = join(dir, 'sigterm.out');
+  const rx = await receiver(port, file);
+  const child = spawn(process.execPath, [BIN, '--stats', '-o', `tcp://127.0.0.1:${port}`], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  child.stdin!.write(readFileSync(numbered(1000)));
+  while (!existsSync(file) || readFileSync(file, 'utf8').split('\n').length < 1001) await sleep(20);
+  child.kill('SIGTERM');
+  const code = await closed;
+  rx.kill('SIGKILL');
+  t.equal(code, 143);
+  t.equal(arrived(file, 1000).missing, 0);
+  t.match(stderr, /stats: sent_events +1000$/m);
+});
