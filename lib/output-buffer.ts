@@ -25,12 +25,16 @@ export class OutputBuffer {
     return this.pos;
   }
 
-  /** What was written, handed over: the buffer is not touched again. */
+  /**
+   * What was written, as a buffer of its own, exactly that long: a consumer that keeps it (a
+   * TCP sink's replay window) must not keep a mostly empty 256 KiB block alive with it.
+   */
   take(): Buffer {
     if (this.pos === 0) return EMPTY;
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.size);
+    const out = Buffer.allocUnsafeSlow(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
     this.pos = 0;
+    if (this.buf.length > this.size) this.buf = Buffer.allocUnsafe(this.size); // shrink after a burst
     return out;
   }
 
