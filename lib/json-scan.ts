@@ -85,6 +85,16 @@ function skipSpace(s: string, i: number): number {
   }
 }
 
+/** A member's key and colon at `i`: where its value starts, or -1. */
+function scanKey(s: string, i: number): number {
+  if (s.charCodeAt(i) !== QUOTE) return -1;
+  i = scanString(s, i);
+  if (i === -1) return -1;
+  i = skipSpace(s, i);
+  if (s.charCodeAt(i) !== 58) return -1;
+  return skipSpace(s, i + 1);
+}
+
 /** Where the value starting at `i` ends, or -1 when it is not valid JSON. */
 export function scanValue(s: string, i: number): number {
   nextBackslash = -1;
@@ -108,14 +118,7 @@ function value(s: string, i: number): number {
         i++; // empty container: a complete value
       } else {
         stack.push(isObject);
-        if (isObject) {
-          if (c !== QUOTE) return -1;
-          i = scanString(s, i);
-          if (i === -1) return -1;
-          i = skipSpace(s, i);
-          if (s.charCodeAt(i) !== 58) return -1;
-          i = skipSpace(s, i + 1);
-        }
+        if (isObject && (i = scanKey(s, i)) === -1) return -1;
         continue; // its first value
       }
     } else if (c === 116) {
@@ -139,14 +142,7 @@ function value(s: string, i: number): number {
       const inObject = stack[stack.length - 1]!;
       if (c === 44) {
         i = skipSpace(s, i + 1);
-        if (inObject) {
-          if (s.charCodeAt(i) !== QUOTE) return -1;
-          i = scanString(s, i);
-          if (i === -1) return -1;
-          i = skipSpace(s, i);
-          if (s.charCodeAt(i) !== 58) return -1;
-          i = skipSpace(s, i + 1);
-        }
+        if (inObject && (i = scanKey(s, i)) === -1) return -1;
         break; // the next value
       }
       if (c !== (inObject ? 125 : 93)) return -1;

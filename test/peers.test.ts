@@ -4,11 +4,11 @@
 // loopback. Absent, the tests say so and skip.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, ROOT } from './helpers.js';
+import { BIN, freePort, ROOT, sleep } from './helpers.js';
 
 const PEERS = join(ROOT, '.peers');
 const RSYSLOG = join(PEERS, 'rsyslog');
@@ -26,17 +26,7 @@ function input(big: boolean): string {
   return path;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function listening(port: number, ms = 10000): Promise<boolean> {
   const until = Date.now() + ms;

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, ROOT } from './helpers.js';
+import { BIN, freePort, ROOT, sleep } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oqfwd-tcp-'));
 const RECEIVER = join(ROOT, 'test', 'receiver.mjs');
@@ -42,15 +42,6 @@ function arrived(file: string, n: number): { missing: number; lines: number; bad
   return { missing, lines, bad };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts test/receiver.mjs; resolves once it listens. */
 function receiver(port: number, file: string, env: NodeJS.ProcessEnv = {}, tls = false): Promise<ChildProcess> {
@@ -90,7 +81,6 @@ function oqfwd(args: string[], timeoutMs = 120000): Run {
   return { child, done, stderr: () => stderr };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test('1,000,000 events, the receiver SIGKILLed and restarted 5 times: every event arrives', async (t) => {
   const n = 1_000_000;

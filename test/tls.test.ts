@@ -3,11 +3,10 @@
 // openssl, so they are fresh and the expired one really is.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, ROOT } from './helpers.js';
+import { BIN, freePort, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oqfwd-tls-'));
 const hasOpenssl = spawnSync('openssl', ['version']).error === undefined;
@@ -48,15 +47,6 @@ if (hasOpenssl) {
 const events = join(dir, 'events.log');
 writeFileSync(events, Array.from({ length: 100 }, (_, i) => `{"name":"q","columns":{"seq":"${i}"},"action":"added"}\n`).join(''));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function withReceiver(server: string, clientCa: boolean, run: (port: number, out: string) => Promise<void>): Promise<void> {
   const port = await freePort();
