@@ -60,6 +60,7 @@ export class BadInputError extends Error {
  */
 export class Converter implements LineHandler {
   private readonly out = new OutputBuffer();
+  private readonly write = (event: string): void => this.out.write(event);
   /** The input's name, for reports. */
   private file = '';
   /** The input's name as it goes into unparsed events: a JSON string, binary. */
@@ -207,11 +208,10 @@ export class Converter implements LineHandler {
           else stats.linesSnapshot++;
         }
         if (this.opts.flatten) {
-          const { text: events, rows } = encodeRows(text, members, shape);
+          const rows = encodeRows(text, members, shape, this.write);
           if (rows === 0) stats.emptyRecords++;
           stats.events += rows;
           stats.rowEvents += rows;
-          this.out.write(events);
           return;
         }
         break;

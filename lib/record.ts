@@ -163,12 +163,12 @@ function addRows(s: string, m: RawMember, action: string, rows: Rows): void {
 /**
  * A batch or snapshot line as one event per row, each shaped as osquery's own event
  * format: the line's other members, then `columns` (the row), `action`, `rowIndex`
- * (0-based position in the line) and `rowCount`. Returns '' for a line with no row.
+ * (0-based position in the line) and `rowCount`, each handed to `emit`. Returns the number of rows.
  */
-export function encodeRows(s: string, members: RawMember[], kind: 'batch' | 'snapshot'): { text: string; rows: number } {
+export function encodeRows(s: string, members: RawMember[], kind: 'batch' | 'snapshot', emit: (event: string) => void): number {
   const rows = rowsOf(s, members, kind);
   const n = rows.actions.length;
-  if (n === 0) return { text: '', rows: 0 };
+  if (n === 0) return 0;
   const numeric = NUMERIC[kind];
   const carrier = kind === 'snapshot' ? 'snapshot' : 'diffResults';
   let head = '{"kind":"' + (kind === 'snapshot' ? 'snapshot' : 'result') + '"';
@@ -176,18 +176,12 @@ export function encodeRows(s: string, members: RawMember[], kind: 'batch' | 'sna
     if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric);
   }
   head += ',"columns":';
-  let out = '';
+  const tail = ',"rowCount":' + n + '}\n';
+  const clean = isSafe(s);
+  // Row by row, so a line of a million rows never becomes one string of a million events.
   for (let i = 0; i < n; i++) {
-    out +=
-      head +
-      s.slice(rows.spans[2 * i]!, rows.spans[2 * i + 1]!) +
-      ',"action":"' +
-      rows.actions[i]! +
-      '","rowIndex":' +
-      i +
-      ',"rowCount":' +
-      n +
-      '}\n';
+    const event = head + s.slice(rows.spans[2 * i]!, rows.spans[2 * i + 1]!) + ',"action":"' + rows.actions[i]! + '","rowIndex":' + i + tail;
+    emit(clean ? event : safe(event));
   }
-  return { text: isSafe(s) ? out : safe(out), rows: n };
+  return n;
 }

@@ -12,7 +12,9 @@ function members(s: string) {
 }
 
 function encodeRowsOf(s: string, kind: 'batch' | 'snapshot') {
-  return encodeRows(s, members(s), kind);
+  let text = '';
+  const rows = encodeRows(s, members(s), kind, (event) => (text += event));
+  return { text, rows };
 }
 
 t.test('classify tells every shape apart', async (t) => {
