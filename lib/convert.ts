@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { InputItem } from './input.js';
 import { fromBinary, isSafe, needsEscape, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
 import { scanObjectLine } from './json-scan.js';
-import { LineSplitter, type LineHandler } from './lines.js';
+import { LineSplitter, type LineHandler, type Piece } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
 import { canSplice, classify, encodeRecord, encodeRows, kindOf, type RecordKind } from './record.js';
 import { OutputBuffer } from './output-buffer.js';
@@ -61,6 +61,8 @@ export class BadInputError extends Error {
 export class Converter implements LineHandler {
   private readonly out = new OutputBuffer();
   private readonly write = (event: string): void => this.out.write(event);
+  /** What the splitter knows of the current line's piece of lines. */
+  private piece: Piece | null = null;
   /** The input's name, for reports. */
   private file = '';
   /** The input's name as it goes into unparsed events: a JSON string, binary. */
@@ -134,8 +136,9 @@ export class Converter implements LineHandler {
     return this.out.take();
   }
 
-  line(text: string, lineNo: number, badUtf8: boolean): void {
+  line(text: string, lineNo: number, piece: Piece, badUtf8: boolean): void {
     if (this.fatal) return;
+    this.piece = piece;
     if (badUtf8) {
       this.stats.badUtf8++;
       this.reporter.line(this.file, lineNo, 'invalid UTF-8 replaced by U+FFFD');
@@ -164,7 +167,7 @@ export class Converter implements LineHandler {
 
   /** A line that starts with `{`, at `start`. */
   private json(text: string, start: number, lineNo: number): void {
-    const safe = isSafe(text);
+    const safe = this.piece!.isSafe() || isSafe(text);
     // The scanner leaves raw control characters inside strings to isSafe: a line that has
     // any (or anything else not safe to write as it is) is validated by JSON.parse first.
     const members = safe || isJson(text) ? scanObjectLine(text, start) : null;
@@ -274,7 +277,7 @@ export class Converter implements LineHandler {
     this.stats.linesStatus++;
     // Whole seconds suffice: the microseconds are carried as written.
     const utcMs = this.clock.resolve(g.month, g.day, g.hour, g.minute, g.second, 0);
-    this.pending = { hostIdentifier: this.host, utcMs, micros: g.micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId, plain: !needsEscape(text) };
+    this.pending = { hostIdentifier: this.host, utcMs, micros: g.micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId, plain: this.piece!.isPlain() || !needsEscape(text) };
   }
 
   /** `severity=N location=F:L message=M`, bare or behind a syslog prefix. */

@@ -11,22 +11,59 @@ import { isUtf8 } from 'node:buffer';
 export interface LineHandler {
   /**
    * One complete line as a binary string, without its `\n`, a trailing `\r` or a leading
-   * BOM, and always valid UTF-8: `badUtf8` is true when invalid bytes were replaced by U+FFFD.
+   * BOM, and always valid UTF-8. `piece` tells what is known of the piece of lines it came
+   * from; `badUtf8` is true when invalid bytes were replaced by U+FFFD.
    */
-  line(text: string, lineNo: number, badUtf8: boolean): void;
+  line(text: string, lineNo: number, piece: Piece, badUtf8: boolean): void;
   /** A line longer than the limit: it was dropped unread, `bytes` long (at least). */
   overlong(lineNo: number, bytes: number): void;
 }
 
 const NL = 10;
 
+// The same tests as isSafe and needsEscape in json-raw.ts, less the newline, made once over a
+// whole piece of lines instead of once per line: most pieces pass and their lines skip them.
+const PIECE_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]|\\u[dD][89a-fA-F]/;
+const PIECE_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]/;
+
+/**
+ * A piece of lines decoded together. What a whole piece is known to be free of holds for each
+ * of its lines; each test runs at most once per piece, and only if a line asks.
+ */
+export class Piece {
+  private safe: boolean | undefined;
+  private plain: boolean | undefined;
+
+  constructor(private readonly text: string) {}
+
+  /** No line of the piece has anything isSafe (json-raw.ts) objects to. */
+  isSafe(): boolean {
+    return (this.safe ??= !PIECE_UNSAFE.test(this.text));
+  }
+
+  /** No line of the piece has anything that needs escaping in a JSON string. */
+  isPlain(): boolean {
+    return (this.plain ??= !PIECE_ESCAPE.test(this.text));
+  }
+}
+
+/** The piece of a line handled on its own: nothing is known of it. */
+const UNKNOWN = new Piece('\u0000"');
+
+/**
+ * Bytes decoded into one string at a time. Larger is slower, not faster: a string over about
+ * 128 KiB is allocated outside the young generation, which costs 30x more per byte
+ * (measured: 20 MB in 256 KiB pieces decodes in 77 ms, in 64 KiB pieces in 2 ms).
+ */
+const PIECE = 64 * 1024;
+
 /**
  * Cuts a byte stream into lines, bounded in memory by `maxLine`.
  *
  * Splitting happens on bytes, so a multibyte UTF-8 sequence is never cut in two however the
- * input is chunked. A chunk's complete lines are checked for UTF-8 and copied into one
- * binary string at once (both at memory speed): per-line overhead is one `indexOf` and one
- * slice. Measured on realistic results, this is 6x faster than decoding UTF-8.
+ * input is chunked. A chunk's complete lines are checked for UTF-8 at once and copied into
+ * binary strings of about 64 KiB (both at memory speed): per-line overhead is one `indexOf`
+ * and one slice. Measured on realistic results, this is 6x faster than decoding UTF-8.
  */
 export class LineSplitter {
   /** Number of the last line handed out (1-based; 0 before the first). */
@@ -95,13 +132,26 @@ export class LineSplitter {
 
   /** Lines `chunk[start, last)`, each ended by `\n`. */
   private bulk(chunk: Buffer, start: number, last: number, out: LineHandler): void {
-    const bytes = chunk.subarray(start, last);
-    if (!isUtf8(bytes)) {
+    if (!isUtf8(chunk.subarray(start, last))) {
       // Rare: find the lines with invalid bytes one by one.
       this.bulkBytes(chunk, start, last, out);
       return;
     }
-    const text = bytes.toString('latin1');
+    while (start <= last) {
+      // A piece of whole lines, about PIECE bytes (or one longer line).
+      let end = last;
+      if (last - start > PIECE) {
+        end = chunk.lastIndexOf(NL, start + PIECE);
+        if (end < start) end = chunk.indexOf(NL, start + PIECE);
+      }
+      this.piece(chunk.toString('latin1', start, end), out);
+      start = end + 1;
+    }
+  }
+
+  /** Lines of `text`, separated by `\n`. */
+  private piece(text: string, out: LineHandler): void {
+    const piece = new Piece(text);
     const max = this.maxLine;
     let pos = 0;
     const n = text.length;
@@ -110,7 +160,7 @@ export class LineSplitter {
       if (nl === -1) nl = n;
       const no = ++this.lineNo;
       if (nl - pos > max) out.overlong(no, nl - pos);
-      else out.line(clean(text, pos, nl), no, false);
+      else out.line(clean(text, pos, nl), no, piece, false);
       pos = nl + 1;
     }
   }
@@ -133,10 +183,10 @@ export class LineSplitter {
       return;
     }
     if (isUtf8(buf)) {
-      out.line(clean(buf.toString('latin1'), 0, buf.length), no, false);
+      out.line(clean(buf.toString('latin1'), 0, buf.length), no, UNKNOWN, false);
     } else {
       const fixed = Buffer.from(buf.toString('utf8')); // invalid sequences become U+FFFD
-      out.line(clean(fixed.toString('latin1'), 0, fixed.length), no, true);
+      out.line(clean(fixed.toString('latin1'), 0, fixed.length), no, UNKNOWN, true);
     }
   }
 }

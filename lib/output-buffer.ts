@@ -5,6 +5,9 @@
  */
 const EMPTY = Buffer.alloc(0);
 
+/** A buffer grown past this (by a huge line) is given back after use; smaller ones are kept. */
+const SHRINK_ABOVE = 8 * 1024 * 1024;
+
 export class OutputBuffer {
   private buf: Buffer;
   private pos = 0;
@@ -25,16 +28,14 @@ export class OutputBuffer {
     return this.pos;
   }
 
-  /**
-   * What was written, as a buffer of its own, exactly that long: a consumer that keeps it (a
-   * TCP sink's replay window) must not keep a mostly empty 256 KiB block alive with it.
-   */
+  /** What was written, handed over: this buffer is not touched again. */
   take(): Buffer {
     if (this.pos === 0) return EMPTY;
-    const out = Buffer.allocUnsafeSlow(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const out = this.buf.subarray(0, this.pos);
+    // The next buffer is as big as this one was, so a steady stream does not grow it again
+    // every time; one grown by a huge line is given back.
+    this.buf = Buffer.allocUnsafe(this.buf.length > SHRINK_ABOVE ? this.size : this.buf.length);
     this.pos = 0;
-    if (this.buf.length > this.size) this.buf = Buffer.allocUnsafe(this.size); // shrink after a burst
     return out;
   }
 

@@ -72,9 +72,17 @@ export function preciseTime(utcMs: number, micros: string): string {
   return isoHead + clock(sec) + '.' + micros + 'Z';
 }
 
+// The host rarely changes from one record to the next.
+let lastHost = '';
+let lastHostJson = '""';
+
 /** The event for a status record, as one NDJSON line. */
 export function encodeStatus(r: StatusRecord): string {
-  let out = '{"kind":"status","hostIdentifier":' + quote(r.hostIdentifier);
+  if (r.hostIdentifier !== lastHost) {
+    lastHost = r.hostIdentifier;
+    lastHostJson = quote(lastHost);
+  }
+  let out = '{"kind":"status","hostIdentifier":' + lastHostJson;
   if (r.utcMs !== null) out += ',"calendarTime":"' + calendarTime(r.utcMs) + '","unixTime":' + Math.floor(r.utcMs / 1000);
   out += ',"severity":' + r.severity + ',"filename":';
   out += r.plain ? '"' + r.filename + '","line":' + r.line + ',"message":"' + r.message + '"' : quote(r.filename) + ',"line":' + r.line + ',"message":' + quote(r.message);
@@ -96,6 +104,9 @@ export class StatusClock {
   private year = 0;
   private lastMonth = 0;
   private source: YearSource = 'now';
+  // Lines come in runs from the same hour: its wall-clock start is computed once.
+  private hourKey = -1;
+  private hourWall = 0;
 
   /**
    * @param zone how local wall time maps to UTC
@@ -125,7 +136,12 @@ export class StatusClock {
       this.year++;
     }
     this.lastMonth = month;
-    return this.zone.toUtc(Date.UTC(this.year, month - 1, day, hour, minute, second, ms));
+    const key = ((this.year * 16 + month) * 32 + day) * 24 + hour;
+    if (key !== this.hourKey) {
+      this.hourKey = key;
+      this.hourWall = Date.UTC(this.year, month - 1, day, hour);
+    }
+    return this.zone.toUtc(this.hourWall + minute * 60000 + second * 1000 + ms);
   }
 }
 

@@ -112,6 +112,8 @@ export class TcpSink extends Writable {
   }
 
   private remember(chunk: Buffer): void {
+    // Kept for a while: a small chunk must not keep a large block it was cut from alive.
+    if (chunk.buffer.byteLength > 2 * chunk.length) chunk = Buffer.from(chunk);
     this.window.push(chunk);
     this.windowBytes += chunk.length;
     this.windowEvents += countLines(chunk);

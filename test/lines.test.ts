@@ -10,7 +10,7 @@ interface Got {
 function split(chunks: Buffer[], max = 1 << 20): Got {
   const got: Got = { lines: [], overlong: [] };
   const h: LineHandler = {
-    line: (text, no, bad) => got.lines.push([fromBinary(text), no, bad]),
+    line: (text, no, _piece, bad) => got.lines.push([fromBinary(text), no, bad]),
     overlong: (no, bytes) => got.overlong.push([no, bytes]),
   };
   const s = new LineSplitter(max);
@@ -97,4 +97,24 @@ t.test('invalid UTF-8 is replaced and flagged; a real U+FFFD is not flagged', as
   t.match(got.lines[0]![0], /^a\uFFFD+b$/);
   t.same(got.lines[1], ['ok \uFFFD', 2, false]);
   t.same(split(bytewise(bad)).lines, got.lines, 'same when fed byte by byte');
+});
+
+t.test('pieces are safe and plain only when every line in them is', async (t) => {
+  const flagsOf = (text: string): string[] => {
+    const got: string[] = [];
+    const s = new LineSplitter(1 << 20);
+    const h: LineHandler = { line: (_t, _n, p) => got.push(`${p.isSafe() ? 'safe' : '-'} ${p.isPlain() ? 'plain' : '-'}`), overlong: () => t.fail('no overlong line') };
+    s.push(Buffer.from(text), h);
+    s.end(h);
+    return got;
+  };
+  t.same(flagsOf('abc\ndef\n'), ['safe plain', 'safe plain']);
+  t.same(flagsOf('{"a":1}\nb\n'), ['safe -', 'safe -'], 'a quote needs escaping in a JSON string');
+  t.same(flagsOf('a\u2028\nb\n'), ['- -', '- -'], 'U+2028 is neither safe nor plain');
+  t.same(flagsOf('a\tb\nc\n'), ['- -', '- -']);
+  const flags = flagsOf(('x'.repeat(100) + '\n').repeat(2000) + 'y\u0085\n');
+  t.equal(flags[0], 'safe plain', 'a piece far from the bad line is clean');
+  t.equal(flags.at(-1), '- -', 'the piece with the bad line is not');
+  const last = flagsOf('ok\nlast without newline \u2028');
+  t.same(last, ['safe plain', '- -'], 'a line handled on its own is never assumed clean');
 });
