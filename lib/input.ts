@@ -15,7 +15,7 @@ export type InputItem =
 export const STDIN_NAME = '<stdin>';
 
 /** Bytes read from a file at a time: fewer, larger reads leave less time waiting on each. */
-export const READ_CHUNK = 512 * 1024;
+export const READ_CHUNK = 128 * 1024;
 
 /** Files (and `-`, standard input) read one after the other. */
 export interface FileInputOptions {
