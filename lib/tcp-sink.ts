@@ -72,6 +72,8 @@ export class TcpSink extends Writable {
   private socket: Socket | null = null;
   /** The latest chunks written, oldest first, at least `replayBytes` of them when there are. */
   private window: Buffer[] = [];
+  /** Events in each chunk of the window. */
+  private windowCounts: number[] = [];
   private windowBytes = 0;
   private windowEvents = 0;
   /** The connection broke after the window was written to it: send the window again. */
@@ -111,23 +113,23 @@ export class TcpSink extends Writable {
     done(err);
   }
 
-  private remember(chunk: Buffer): void {
+  private remember(chunk: Buffer, events: number): void {
     // Kept for a while: a small chunk must not keep a large block it was cut from alive.
     if (chunk.buffer.byteLength > 2 * chunk.length) chunk = Buffer.from(chunk);
     this.window.push(chunk);
+    this.windowCounts.push(events);
     this.windowBytes += chunk.length;
-    this.windowEvents += countLines(chunk);
+    this.windowEvents += events;
     while (this.window.length > 1 && this.windowBytes - this.window[0]!.length >= this.opts.replayBytes) {
-      const old = this.window.shift()!;
-      this.windowBytes -= old.length;
-      this.windowEvents -= countLines(old);
+      this.windowBytes -= this.window.shift()!.length;
+      this.windowEvents -= this.windowCounts.shift()!;
     }
   }
 
   private async send(chunk: Buffer): Promise<void> {
-    this.remember(chunk);
-    this.counters.bytesSent += chunk.length;
     const events = countLines(chunk);
+    this.remember(chunk, events);
+    this.counters.bytesSent += chunk.length;
     this.counters.eventsSent += events;
     await this.deliver([chunk], events);
   }
