@@ -188,7 +188,9 @@ export class Converter implements LineHandler {
   private record(text: string, start: number, members: RawMember[], lineNo: number, counted: boolean, safe: boolean): void {
     const shape = classify(text, members);
     if (shape === null) {
-      this.other(text, lineNo, 'JSON object is not an osquery record');
+      const reason = 'JSON object is not an osquery record';
+      if (counted) this.other(text, lineNo, reason);
+      else this.unparsed(text, lineNo, reason, false);
       return;
     }
     this.flushStatus();

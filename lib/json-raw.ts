@@ -72,7 +72,8 @@ export function skipValue(s: string, i: number): number {
   }
 }
 
-function decodeKey(s: string, start: number, end: number): string {
+/** The key whose quotes are at `start` and `end - 1`, decoded. */
+export function decodeKey(s: string, start: number, end: number): string {
   const inner = s.slice(start + 1, end - 1);
   return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(start, end)) as string);
 }

@@ -1,4 +1,4 @@
-import type { RawMember } from './json-raw.js';
+import { decodeKey, type RawMember } from './json-raw.js';
 
 /**
  * A validating JSON scanner for one object per line, in one pass and without building
@@ -152,10 +152,6 @@ function value(s: string, i: number): number {
   }
 }
 
-function decodeKey(s: string, start: number, end: number): string {
-  const inner = s.slice(start + 1, end - 1);
-  return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(start, end)) as string);
-}
 
 /**
  * The top-level members of the line `s` if it is exactly one JSON object (from `start`,

@@ -147,3 +147,10 @@ t.test('output is safe for every NDJSON reader', async (t) => {
   t.equal(r.events[1]!.raw, 'raw \u2028 junk \u0085');
   for (const l of r.out.trimEnd().split('\n')) t.equal(l[0], '{');
 });
+
+t.test('glued objects that are not osquery records count once as a line', async (t) => {
+  const r = convert(`${LINES.event}{"foo":1}\n`);
+  t.same(r.events.map((e) => e.kind), ['result', 'unparsed']);
+  t.equal(linesRead(r.stats), 1);
+  t.equal(r.stats.gluedRecords, 1);
+});
