@@ -176,7 +176,17 @@ export class TcpSink extends Writable {
         return;
       }
       socket.on('drain', onDrain);
-      stall = setTimeout(() => settle(`no progress for ${this.opts.stallTimeoutMs / 1000} s`), this.opts.stallTimeoutMs);
+      // Progress is the queue shrinking: a slow receiver that keeps reading is no stall.
+      let queued = socket.writableLength;
+      const check = (): void => {
+        if (socket.writableLength >= queued) {
+          settle(`no progress for ${this.opts.stallTimeoutMs / 1000} s`);
+          return;
+        }
+        queued = socket.writableLength;
+        stall = setTimeout(check, this.opts.stallTimeoutMs);
+      };
+      stall = setTimeout(check, this.opts.stallTimeoutMs);
     });
   }
 
