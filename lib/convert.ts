@@ -1,10 +1,9 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import type { InputItem } from './input.js';
 import { fromBinary, isSafe, needsEscape, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
 import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler, type Piece } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
-import { canSplice, classify, encodeRecord, encodeRows, kindOf, type RecordKind } from './record.js';
+import { canSplice, classify, encodeRecord, kindOf, RowWriter, type RecordKind } from './record.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
 import type { Stats } from './stats.js';
@@ -39,6 +38,9 @@ const SPLICE: Record<RecordKind, string> = {
   status: '{"kind":"status",',
 };
 
+/** Output gathered before a flattened line's rows pause for it to drain (see Converter.busy). */
+export const OUTPUT_PIECE = 1024 * 1024;
+
 /** How long a status record read from stdin waits for continuation lines before it is written. */
 export const IDLE_FLUSH_MS = 1000;
 
@@ -60,7 +62,10 @@ export class BadInputError extends Error {
  */
 export class Converter implements LineHandler {
   private readonly out = new OutputBuffer();
-  private readonly write = (event: string): void => this.out.write(event);
+  /** Row events of a flattened line still to be written (see {@link busy}). */
+  private rows: RowWriter | null = null;
+  /** close() was called while rows were still to be written. */
+  private closing = false;
   /** What the splitter knows of the current line's piece of lines. */
   private piece: Piece | null = null;
   /** The input's name, for reports. */
@@ -106,8 +111,41 @@ export class Converter implements LineHandler {
   /** The input ended: its last line, even without `\n`, and a held status record are converted now. */
   close(): void {
     this.splitter.end(this);
+    if (this.busy) this.closing = true;
+    else this.closed();
+  }
+
+  private closed(): void {
+    this.closing = false;
     this.flushStatus();
     this.reporter.endInput(this.file);
+  }
+
+  /**
+   * True while a flattened line still has rows to write and its output so far should drain
+   * first: take() the output, then resume(). Memory then stays bounded however many rows a
+   * line holds.
+   */
+  get busy(): boolean {
+    return this.rows !== null;
+  }
+
+  /** Goes on after take() where busy stopped: the rows, then the lines after them. */
+  resume(): void {
+    this.writeRows();
+    if (this.busy) return;
+    this.splitter.resume(this);
+    if (!this.busy && this.closing) this.closed();
+  }
+
+  private writeRows(): void {
+    const w = this.rows;
+    if (w === null) return;
+    while (!w.done) {
+      if (this.out.length >= OUTPUT_PIECE) return;
+      this.out.write(w.event());
+    }
+    this.rows = null;
   }
 
   /** True while a status record waits for possible continuation lines. */
@@ -213,10 +251,12 @@ export class Converter implements LineHandler {
           else stats.linesSnapshot++;
         }
         if (this.opts.flatten) {
-          const rows = encodeRows(text, members, shape, this.write);
-          if (rows === 0) stats.emptyRecords++;
-          stats.events += rows;
-          stats.rowEvents += rows;
+          const w = new RowWriter(text, members, shape);
+          if (w.rows === 0) stats.emptyRecords++;
+          stats.events += w.rows;
+          stats.rowEvents += w.rows;
+          this.rows = w;
+          this.writeRows();
           return;
         }
         break;
@@ -351,72 +391,54 @@ function invalidJson(text: string): string {
 }
 
 /**
- * The converter as the middle stage of the pipeline: input items in, NDJSON text out,
- * one push per input chunk rather than per line.
+ * The converter as the middle stage of the pipeline: input items in, NDJSON bytes out, one
+ * piece per input chunk rather than per line. As an async generator, each `yield` waits
+ * for the sink to take it, so backpressure reaches the input even inside one huge line.
+ *
+ * @param idleMs on a live input (stdin), how long a held status record may wait for
+ *   continuation lines before it is written anyway. Default {@link IDLE_FLUSH_MS}.
  */
-export class ConvertStream extends Transform {
-  private live = false;
-  private timer: NodeJS.Timeout | null = null;
-
-  /**
-   * @param idleMs on a live input (stdin), how long a held status record may wait for
-   *   continuation lines before it is written anyway. Default {@link IDLE_FLUSH_MS}.
-   */
-  constructor(
-    private readonly converter: Converter,
-    private readonly idleMs = IDLE_FLUSH_MS,
-  ) {
-    super({ writableObjectMode: true, readableObjectMode: false, writableHighWaterMark: 4 });
-  }
-
-  override _transform(item: InputItem, _enc: BufferEncoding, done: TransformCallback): void {
-    this.disarm();
-    try {
+export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (source: AsyncIterable<InputItem>) => AsyncGenerator<Buffer> {
+  return async function* convert(source) {
+    const items = source[Symbol.asyncIterator]();
+    let live = false;
+    for (;;) {
+      const next = items.next();
+      if (live && converter.holding && (await idle(next, idleMs))) {
+        converter.flushStatus();
+        const text = converter.take();
+        if (text.length > 0) yield text;
+      }
+      const r = await next;
+      if (r.done === true) return;
+      const item = r.value;
       if (item.type === 'data') {
-        this.converter.data(item.data);
+        converter.data(item.data);
       } else if (item.type === 'open') {
-        this.converter.open(item.name);
-        this.live = item.live;
+        converter.open(item.name);
+        live = item.live;
       } else {
-        this.converter.close();
-        this.live = false;
+        converter.close();
+        live = false;
       }
-      const text = this.converter.take();
-      if (text.length > 0) this.push(text);
-      if (this.live && this.converter.holding) this.arm();
-      done(this.converter.failure);
-    } catch (err) {
-      done(err as Error);
+      for (;;) {
+        const text = converter.take();
+        if (text.length > 0) yield text;
+        if (!converter.busy) break;
+        converter.resume();
+      }
+      if (converter.failure) throw converter.failure;
     }
-  }
+  };
+}
 
-  override _flush(done: TransformCallback): void {
-    this.disarm();
-    done();
-  }
-
-  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
-    this.disarm();
-    done(err);
-  }
-
-  private arm(): void {
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      // Output still queued means we are held back by the reader, not idle: wait more.
-      if (this.readableLength > 0) {
-        this.arm();
-        return;
-      }
-      this.converter.flushStatus();
-      const text = this.converter.take();
-      if (text.length > 0) this.push(text);
-    }, this.idleMs);
-    this.timer.unref();
-  }
-
-  private disarm(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+/** True when `next` has not settled within `ms`. */
+async function idle(next: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), ms)));
+  try {
+    return await Promise.race([next.then(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -17,6 +17,11 @@ export interface LineHandler {
   line(text: string, lineNo: number, piece: Piece, badUtf8: boolean): void;
   /** A line longer than the limit: it was dropped unread, `bytes` long (at least). */
   overlong(lineNo: number, bytes: number): void;
+  /**
+   * True when the handler wants no more lines for now (its output must drain first): the
+   * splitter stops after the current line and goes on at {@link LineSplitter.resume}.
+   */
+  readonly busy: boolean;
 }
 
 const NL = 10;
@@ -72,10 +77,16 @@ export class LineSplitter {
   private pendingBytes = 0;
   /** Inside an overlong line: bytes are counted and thrown away until the next `\n`. */
   private skipping = false;
+  /** Where to go on when the handler was busy: the rest of a chunk, from a line start. */
+  private saved: { chunk: Buffer; offset: number } | null = null;
 
   /** @param maxLine longest line kept, in bytes, without its `\n` */
   constructor(private readonly maxLine: number) {}
 
+  /**
+   * Cuts the lines out of `chunk`. When the handler turns busy, the splitter stops after that
+   * line and keeps a reference to `chunk` until {@link resume}.
+   */
   push(chunk: Buffer, out: LineHandler): void {
     let start = 0;
     const first = chunk.indexOf(NL);
@@ -88,10 +99,28 @@ export class LineSplitter {
       this.hold(chunk.subarray(0, first));
       this.flushPending(out);
       start = first + 1;
+      if (out.busy) {
+        this.saved = { chunk, offset: start };
+        return;
+      }
     }
     const last = chunk.lastIndexOf(NL);
-    if (last >= start) this.bulk(chunk, start, last, out);
+    if (last >= start) {
+      const stop = this.bulk(chunk, start, last, out);
+      if (stop !== -1) {
+        this.saved = { chunk, offset: stop };
+        return;
+      }
+    }
     if (last + 1 < chunk.length) this.hold(chunk.subarray(last + 1));
+  }
+
+  /** Goes on with the lines left when the handler turned busy. */
+  resume(out: LineHandler): void {
+    const saved = this.saved;
+    if (saved === null) return;
+    this.saved = null;
+    if (saved.offset < saved.chunk.length) this.push(saved.chunk.subarray(saved.offset), out);
   }
 
   /** The input ended: a last line without `\n` is still a line. */
@@ -130,12 +159,14 @@ export class LineSplitter {
     this.skipping = false;
   }
 
-  /** Lines `chunk[start, last)`, each ended by `\n`. */
-  private bulk(chunk: Buffer, start: number, last: number, out: LineHandler): void {
+  /**
+   * Lines `chunk[start, last)`, each ended by `\n`. Returns -1, or the offset of the next line
+   * when the handler turned busy.
+   */
+  private bulk(chunk: Buffer, start: number, last: number, out: LineHandler): number {
     if (!isUtf8(chunk.subarray(start, last))) {
       // Rare: find the lines with invalid bytes one by one.
-      this.bulkBytes(chunk, start, last, out);
-      return;
+      return this.bulkBytes(chunk, start, last, out);
     }
     while (start <= last) {
       // A piece of whole lines, about PIECE bytes (or one longer line).
@@ -144,13 +175,15 @@ export class LineSplitter {
         end = chunk.lastIndexOf(NL, start + PIECE);
         if (end < start) end = chunk.indexOf(NL, start + PIECE);
       }
-      this.piece(chunk.toString('latin1', start, end), out);
+      const stop = this.piece(chunk.toString('latin1', start, end), out);
+      if (stop !== -1) return start + stop; // one byte per character
       start = end + 1;
     }
+    return -1;
   }
 
-  /** Lines of `text`, separated by `\n`. */
-  private piece(text: string, out: LineHandler): void {
+  /** Lines of `text`, separated by `\n`. Returns -1, or where the next line starts if busy. */
+  private piece(text: string, out: LineHandler): number {
     const piece = new Piece(text);
     const max = this.maxLine;
     let pos = 0;
@@ -162,10 +195,12 @@ export class LineSplitter {
       if (nl - pos > max) out.overlong(no, nl - pos);
       else out.line(clean(text, pos, nl), no, piece, false);
       pos = nl + 1;
+      if (out.busy) return pos;
     }
+    return -1;
   }
 
-  private bulkBytes(chunk: Buffer, start: number, last: number, out: LineHandler): void {
+  private bulkBytes(chunk: Buffer, start: number, last: number, out: LineHandler): number {
     let pos = start;
     while (pos <= last) {
       let nl = chunk.indexOf(NL, pos);
@@ -174,7 +209,9 @@ export class LineSplitter {
       if (nl - pos > this.maxLine) out.overlong(no, nl - pos);
       else this.emit(chunk.subarray(pos, nl), out, no);
       pos = nl + 1;
+      if (out.busy) return pos;
     }
+    return -1;
   }
 
   private emit(buf: Buffer, out: LineHandler, no: number): void {

@@ -161,27 +161,50 @@ function addRows(s: string, m: RawMember, action: string, rows: Rows): void {
 }
 
 /**
- * A batch or snapshot line as one event per row, each shaped as osquery's own event
- * format: the line's other members, then `columns` (the row), `action`, `rowIndex`
- * (0-based position in the line) and `rowCount`, each handed to `emit`. Returns the number of rows.
+ * A batch or snapshot line as one event per row, each shaped as osquery's own event format:
+ * the line's other members, then `columns` (the row), `action`, `rowIndex` (0-based
+ * position in the line) and `rowCount`. Rows are made one at a time, so a line of a million
+ * rows can be written out in bounded pieces.
  */
-export function encodeRows(s: string, members: RawMember[], kind: 'batch' | 'snapshot', emit: (event: string) => void): number {
-  const rows = rowsOf(s, members, kind);
-  const n = rows.actions.length;
-  if (n === 0) return 0;
-  const numeric = NUMERIC[kind];
-  const carrier = kind === 'snapshot' ? 'snapshot' : 'diffResults';
-  let head = '{"kind":"' + (kind === 'snapshot' ? 'snapshot' : 'result') + '"';
-  for (const m of members) {
-    if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric);
+export class RowWriter {
+  /** Rows in the line. */
+  readonly rows: number;
+  private next = 0;
+  private readonly spans: number[];
+  private readonly actions: string[];
+  private readonly head: string;
+  private readonly tail: string;
+  private readonly clean: boolean;
+
+  constructor(
+    private readonly s: string,
+    members: RawMember[],
+    kind: 'batch' | 'snapshot',
+  ) {
+    const rows = rowsOf(s, members, kind);
+    this.spans = rows.spans;
+    this.actions = rows.actions;
+    this.rows = rows.actions.length;
+    const numeric = NUMERIC[kind];
+    const carrier = kind === 'snapshot' ? 'snapshot' : 'diffResults';
+    let head = '{"kind":"' + (kind === 'snapshot' ? 'snapshot' : 'result') + '"';
+    for (const m of members) {
+      if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric);
+    }
+    this.head = head + ',"columns":';
+    this.tail = ',"rowCount":' + this.rows + '}\n';
+    this.clean = isSafe(s);
   }
-  head += ',"columns":';
-  const tail = ',"rowCount":' + n + '}\n';
-  const clean = isSafe(s);
-  // Row by row, so a line of a million rows never becomes one string of a million events.
-  for (let i = 0; i < n; i++) {
-    const event = head + s.slice(rows.spans[2 * i]!, rows.spans[2 * i + 1]!) + ',"action":"' + rows.actions[i]! + '","rowIndex":' + i + tail;
-    emit(clean ? event : safe(event));
+
+  /** True once every row was written. */
+  get done(): boolean {
+    return this.next >= this.rows;
   }
-  return n;
+
+  /** The event for the next row. */
+  event(): string {
+    const i = this.next++;
+    const e = this.head + this.s.slice(this.spans[2 * i]!, this.spans[2 * i + 1]!) + ',"action":"' + this.actions[i]! + '","rowIndex":' + i + this.tail;
+    return this.clean ? e : safe(e);
+  }
 }

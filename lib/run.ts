@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Options } from './cli.js';
-import { BadInputError, ConvertStream, Converter } from './convert.js';
+import { BadInputError, Converter, convertStage } from './convert.js';
 import { EXIT } from './exit.js';
 import { describeDestination } from './destination.js';
 import { describeError, fileInput, type Input } from './input.js';
@@ -105,7 +105,7 @@ export function start(options: Options, io: Io): Running {
             reporter.error(`${name}: ${message}`);
           },
         });
-        await pipeline(input, new ConvertStream(converter), sink);
+        await pipeline(input, convertStage(converter), sink);
       } else {
         tcp?.destroy();
       }

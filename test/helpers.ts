@@ -35,12 +35,22 @@ export function convert(chunks: string | Buffer | Array<string | Buffer>, opts: 
   c.open(name);
   for (const chunk of Array.isArray(chunks) ? chunks : [chunks]) {
     c.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    out += c.take().toString('utf8');
+    out += drain(c);
   }
   if (!c.failure) c.close();
-  out += c.take().toString('utf8');
+  out += drain(c);
   const events = out === '' ? [] : out.replace(/\n$/, '').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   return { out, events, stats, reports, failure: c.failure };
+}
+
+/** Everything the converter has to give, resuming it while it is busy (as the pipeline does). */
+function drain(c: Converter): string {
+  let out = c.take().toString('utf8');
+  while (c.busy) {
+    c.resume();
+    out += c.take().toString('utf8');
+  }
+  return out;
 }
 
 export interface CliResult {

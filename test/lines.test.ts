@@ -12,6 +12,7 @@ function split(chunks: Buffer[], max = 1 << 20): Got {
   const h: LineHandler = {
     line: (text, no, _piece, bad) => got.lines.push([fromBinary(text), no, bad]),
     overlong: (no, bytes) => got.overlong.push([no, bytes]),
+    busy: false,
   };
   const s = new LineSplitter(max);
   for (const c of chunks) s.push(c, h);
@@ -81,7 +82,7 @@ t.test('the limit is in bytes, not characters', async (t) => {
 
 t.test('memory stays bounded inside an overlong line', async (t) => {
   const s = new LineSplitter(1000);
-  const h: LineHandler = { line: () => t.fail('no line expected'), overlong: (_n, bytes) => t.equal(bytes, 1000 * 1000) };
+  const h: LineHandler = { line: () => t.fail('no line expected'), overlong: (_n, bytes) => t.equal(bytes, 1000 * 1000), busy: false };
   const chunk = Buffer.alloc(1000, 0x41);
   for (let i = 0; i < 1000; i++) s.push(chunk, h);
   // The splitter holds nothing of the line: its only state is a byte count.
@@ -103,7 +104,7 @@ t.test('pieces are safe and plain only when every line in them is', async (t) =>
   const flagsOf = (text: string): string[] => {
     const got: string[] = [];
     const s = new LineSplitter(1 << 20);
-    const h: LineHandler = { line: (_t, _n, p) => got.push(`${p.isSafe() ? 'safe' : '-'} ${p.isPlain() ? 'plain' : '-'}`), overlong: () => t.fail('no overlong line') };
+    const h: LineHandler = { line: (_t, _n, p) => got.push(`${p.isSafe() ? 'safe' : '-'} ${p.isPlain() ? 'plain' : '-'}`), overlong: () => t.fail('no overlong line'), busy: false };
     s.push(Buffer.from(text), h);
     s.end(h);
     return got;
@@ -117,4 +118,37 @@ t.test('pieces are safe and plain only when every line in them is', async (t) =>
   t.equal(flags.at(-1), '- -', 'the piece with the bad line is not');
   const last = flagsOf('ok\nlast without newline \u2028');
   t.same(last, ['safe plain', '- -'], 'a line handled on its own is never assumed clean');
+});
+
+t.test('a busy handler stops the splitter after each line; resume goes on where it stopped', async (t) => {
+  const text = Buffer.from('one\ntwo\n' + 'x'.repeat(70000) + '\nthree\n\u20ac\xff\nfour\nfive');
+  const want = split([text]).lines.map((l) => l[0]);
+  for (const size of [1, 7, 100, 65536, text.length]) {
+    const got: string[] = [];
+    let busy = false;
+    const h: LineHandler = {
+      line: (line) => {
+        got.push(fromBinary(line));
+        busy = true; // every line makes the handler wait
+      },
+      overlong: () => t.fail('no overlong line'),
+      get busy() {
+        return busy;
+      },
+    };
+    const s = new LineSplitter(1 << 20);
+    const settle = (): void => {
+      while (busy) {
+        busy = false;
+        s.resume(h);
+      }
+    };
+    for (let i = 0; i < text.length; i += size) {
+      s.push(text.subarray(i, i + size), h);
+      settle();
+    }
+    s.end(h);
+    settle();
+    t.same(got, want, `chunks of ${size}`);
+  }
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { scanObjectLine } from '../lib/json-scan.js';
-import { classify, encodeRecord, encodeRows, INPUT_KIND_FIELD, kindOf } from '../lib/record.js';
+import { classify, encodeRecord, INPUT_KIND_FIELD, kindOf, RowWriter } from '../lib/record.js';
 import { LINES } from './fixtures.js';
 
 function parse(s: string): Record<string, unknown> {
@@ -12,9 +12,10 @@ function members(s: string) {
 }
 
 function encodeRowsOf(s: string, kind: 'batch' | 'snapshot') {
+  const w = new RowWriter(s, members(s), kind);
   let text = '';
-  const rows = encodeRows(s, members(s), kind, (event) => (text += event));
-  return { text, rows };
+  while (!w.done) text += w.event();
+  return { text, rows: w.rows };
 }
 
 t.test('classify tells every shape apart', async (t) => {
@@ -105,7 +106,7 @@ t.test('an input field named kind is kept as _kind', async (t) => {
   t.equal(out[INPUT_KIND_FIELD], 'mine');
 });
 
-t.test('encodeRows: one event per row, osquery event shape, in line order', async (t) => {
+t.test('RowWriter: one event per row, osquery event shape, in line order', async (t) => {
   const { text, rows } = encodeRowsOf(LINES.batch, 'batch');
   t.equal(rows, 3);
   const evs = text.trimEnd().split('\n').map(parse);
@@ -123,7 +124,7 @@ t.test('encodeRows: one event per row, osquery event shape, in line order', asyn
   ]);
 });
 
-t.test('encodeRows: empty forms give no rows', async (t) => {
+t.test('RowWriter: empty forms give no rows', async (t) => {
   for (const [s, k] of [
     [LINES.batchEmpty, 'batch'],
     [LINES.snapshotEmpty, 'snapshot'],
@@ -136,7 +137,7 @@ t.test('encodeRows: empty forms give no rows', async (t) => {
   t.same(parse(old.text).unixTime, 10);
 });
 
-t.test('encodeRows: line members named like row fields give way (as in osquery)', async (t) => {
+t.test('RowWriter: line members named like row fields give way (as in osquery)', async (t) => {
   const s = '{"snapshot":[{"a":"1"}],"action":"snapshot","name":"s","columns":"decoration","rowIndex":"x"}';
   const ev = parse(encodeRowsOf(s, 'snapshot').text);
   t.same(ev.columns, { a: '1' });
