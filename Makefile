@@ -32,8 +32,9 @@ bench: build
 	node bench/run.mjs
 
 install: build
-	mkdir -p $(DESTDIR)$(PREFIX)/lib/oqfwd $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	cp -R dist package.json $(DESTDIR)$(PREFIX)/lib/oqfwd/
+	mkdir -p $(DESTDIR)$(PREFIX)/lib/oqfwd/dist $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	cp -R dist/bin dist/lib $(DESTDIR)$(PREFIX)/lib/oqfwd/dist/
+	cp package.json package-lock.json $(DESTDIR)$(PREFIX)/lib/oqfwd/
 	cp -R node_modules $(DESTDIR)$(PREFIX)/lib/oqfwd/
 	cd $(DESTDIR)$(PREFIX)/lib/oqfwd && npm prune --omit=dev --no-audit --no-fund >/dev/null
 	ln -sf ../lib/oqfwd/dist/bin/oqfwd.js $(DESTDIR)$(PREFIX)/bin/oqfwd
