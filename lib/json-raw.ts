@@ -1,8 +1,9 @@
 /**
  * Work on JSON as text. oqfwd never re-serialises a value it forwards: it slices the
  * input's own bytes. That keeps every value exact (64-bit integers, `2.0`, `\/`) and is
- * cheaper than `JSON.stringify`. The functions here assume text that `JSON.parse` has
- * already accepted; none of them recurses, so nesting depth is no concern.
+ * cheaper than `JSON.stringify`. The slicing functions assume text already validated (by
+ * json-scan.ts or `JSON.parse`); on other text they still end, with offsets no caller trusts
+ * before validating the pieces. None of them recurses, so nesting depth is no concern.
  */
 
 /** One member of a JSON object, as offsets into the text. */
@@ -26,7 +27,8 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
-function skipSpace(s: string, i: number): number {
+/** The offset of the first character at or after `i` that is not JSON white space. */
+export function skipSpace(s: string, i: number): number {
   while (isSpace(s.charCodeAt(i))) i++;
   return i;
 }

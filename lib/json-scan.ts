@@ -1,4 +1,4 @@
-import { decodeKey, type RawMember } from './json-raw.js';
+import { decodeKey, skipSpace, type RawMember } from './json-raw.js';
 
 /**
  * A validating JSON scanner for one object per line, in one pass and without building
@@ -77,13 +77,6 @@ function scanNumber(s: string, i: number): number {
   return i;
 }
 
-function skipSpace(s: string, i: number): number {
-  for (;;) {
-    const c = s.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13) i++;
-    else return i;
-  }
-}
 
 /** A member's key and colon at `i`: where its value starts, or -1. */
 function scanKey(s: string, i: number): number {
