@@ -47,8 +47,8 @@ export class Reporter {
     this.write(`${this.colour.bold('oqfwd:')} ${this.colour.red(message)}\n`);
   }
 
-  /** Something the user should know that is not an error. */
-  warn(message: string): void {
-    if (!this.quiet) this.write(`${this.colour.bold('oqfwd:')} ${message}\n`);
+  /** Something the user should know that is not an error; `always` even with --quiet. */
+  warn(message: string, always = false): void {
+    if (always || !this.quiet) this.write(`${this.colour.bold('oqfwd:')} ${message}\n`);
   }
 }

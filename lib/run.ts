@@ -81,7 +81,7 @@ export function start(options: Options, io: Io): Running {
       let sink: Writable = io.stdout;
       const dest = options.output;
       if (dest.kind === 'tcp') {
-        if (dest.tls && options.tlsInsecure) reporter.warn(`--tls-insecure: the certificate of ${describeDestination(dest)} is not verified`);
+        if (dest.tls && options.tlsInsecure) reporter.warn(`--tls-insecure: the certificate of ${describeDestination(dest)} is not verified`, true);
         tcp = new TcpSink({
           host: dest.host,
           port: dest.port,

@@ -127,9 +127,9 @@ t.test('client certificate authentication', { skip }, async (t) => {
   });
 });
 
-t.test('--tls-insecure delivers and warns', { skip }, async (t) => {
+t.test('--tls-insecure delivers and warns, even with --quiet', { skip }, async (t) => {
   await withReceiver('self', false, async (port, out) => {
-    const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, '--tls-insecure']);
+    const r = await oqfwd(['-q', '-o', `tls://127.0.0.1:${port}`, '--tls-insecure']);
     t.equal(r.code, 0);
     t.match(r.stderr, /--tls-insecure: the certificate of tls:\/\/127\.0\.0\.1:\d+ is not verified/);
     t.equal(lines(out), 100);
