@@ -206,9 +206,7 @@ export class Converter implements LineHandler {
   /** A line that starts with `{`, at `start`. */
   private json(text: string, start: number, lineNo: number): void {
     const safe = this.piece!.isSafe() || isSafe(text);
-    // The scanner leaves raw control characters inside strings to isSafe: a line that has
-    // any (or anything else not safe to write as it is) is validated by JSON.parse first.
-    const members = safe || isJson(text) ? scanObjectLine(text, start) : null;
+    const members = objectLine(text, start, safe);
     if (members !== null) {
       this.record(text, start, members, lineNo, true, safe);
       return;
@@ -278,7 +276,7 @@ export class Converter implements LineHandler {
     for (let i = 0; i < parts.length; i += 2) {
       const piece = text.slice(parts[i], parts[i + 1]);
       const safe = isSafe(piece);
-      const members = safe || isJson(piece) ? scanObjectLine(piece, 0) : null;
+      const members = objectLine(piece, 0, safe);
       if (members === null) this.unparsed(piece, lineNo, invalidJson(piece), i === 0);
       else this.record(piece, 0, members, lineNo, i === 0, safe);
     }
@@ -377,6 +375,15 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The top-level members of a JSON object line, or null when it is not one. The scanner
+ * leaves raw control characters inside strings to isSafe: a line that is not `safe` is
+ * validated by JSON.parse first.
+ */
+function objectLine(text: string, start: number, safe: boolean): RawMember[] | null {
+  return safe || isJson(text) ? scanObjectLine(text, start) : null;
 }
 
 /** Why the binary string `text` is no JSON, in JSON.parse's words, for people. */

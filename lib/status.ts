@@ -58,18 +58,22 @@ function clock(sec: number): string {
 
 /** osquery's calendarTime: asctime() of UTC plus " UTC", day of month space-padded. */
 export function calendarTime(utcMs: number): string {
-  const sec = Math.floor(utcMs / 1000);
-  const day = Math.floor(sec / 86400);
-  if (day !== cachedDay) setDay(day);
+  const sec = onDay(utcMs);
   return calendarHead + clock(sec) + calendarTail;
 }
 
 /** ISO 8601 in UTC with the record's microseconds: `2026-11-25T09:11:40.123456Z`. */
 export function preciseTime(utcMs: number, micros: string): string {
+  const sec = onDay(utcMs);
+  return isoHead + clock(sec) + '.' + micros + 'Z';
+}
+
+/** The seconds of `utcMs`, with the date parts of its day ready. */
+function onDay(utcMs: number): number {
   const sec = Math.floor(utcMs / 1000);
   const day = Math.floor(sec / 86400);
   if (day !== cachedDay) setDay(day);
-  return isoHead + clock(sec) + '.' + micros + 'Z';
+  return sec;
 }
 
 // The host rarely changes from one record to the next.
