@@ -74,8 +74,8 @@ export function skipValue(s: string, i: number): number {
   }
 }
 
-/** The key whose quotes are at `start` and `end - 1`, decoded. */
-export function decodeKey(s: string, start: number, end: number): string {
+/** The JSON string whose quotes are at `start` and `end - 1`, decoded (a key or a value). */
+export function decodeString(s: string, start: number, end: number): string {
   const inner = s.slice(start + 1, end - 1);
   return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(start, end)) as string);
 }
@@ -90,7 +90,7 @@ export function objectMembers(s: string, i: number): RawMember[] {
     const keyEnd = skipString(s, i);
     const valueStart = skipSpace(s, skipSpace(s, keyEnd) + 1); // past the ':'
     const valueEnd = skipValue(s, valueStart);
-    out.push({ key: decodeKey(s, keyStart, keyEnd), keyStart, keyEnd, valueStart, valueEnd });
+    out.push({ key: decodeString(s, keyStart, keyEnd), keyStart, keyEnd, valueStart, valueEnd });
     i = skipSpace(s, valueEnd);
     if (s.charCodeAt(i) !== 44) return out; // '}' ends it
     i = skipSpace(s, i + 1);

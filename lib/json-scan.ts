@@ -1,4 +1,4 @@
-import { decodeKey, skipSpace, type RawMember } from './json-raw.js';
+import { decodeString, skipSpace, type RawMember } from './json-raw.js';
 
 /**
  * A validating JSON scanner for one object per line, in one pass and without building
@@ -168,7 +168,7 @@ export function scanObjectLine(s: string, start: number): RawMember[] | null {
       const valueStart = skipSpace(s, i + 1);
       const valueEnd = value(s, valueStart);
       if (valueEnd === -1) return null;
-      out.push({ key: decodeKey(s, keyStart, keyEnd), keyStart, keyEnd, valueStart, valueEnd });
+      out.push({ key: decodeString(s, keyStart, keyEnd), keyStart, keyEnd, valueStart, valueEnd });
       i = skipSpace(s, valueEnd);
       const c = s.charCodeAt(i);
       if (c === 125) {

@@ -1,4 +1,4 @@
-import { arrayElements, isSafe, objectMembers, safe, type RawMember } from './json-raw.js';
+import { arrayElements, decodeString, isSafe, objectMembers, safe, type RawMember } from './json-raw.js';
 
 /** What an output event is: the value of its `kind` field. */
 export type Kind = 'result' | 'batch' | 'snapshot' | 'status' | 'unparsed';
@@ -20,9 +20,7 @@ export function kindOf(shape: Shape): RecordKind {
 
 /** The value of member `m`, if it is a JSON string, decoded (binary in, binary out); else null. */
 export function stringValue(s: string, m: RawMember): string | null {
-  if (s.charCodeAt(m.valueStart) !== 34) return null;
-  const inner = s.slice(m.valueStart + 1, m.valueEnd - 1);
-  return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(m.valueStart, m.valueEnd)) as string);
+  return s.charCodeAt(m.valueStart) === 34 ? decodeString(s, m.valueStart, m.valueEnd) : null;
 }
 
 /**
