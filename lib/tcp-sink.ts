@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Writable } from 'node:stream';
+import { describeDestination } from './destination.js';
 
 /** TLS settings of a `tls://` destination. */
 export interface TlsOptions {
@@ -85,8 +86,7 @@ export class TcpSink extends Writable {
 
   constructor(private readonly opts: TcpSinkOptions) {
     super({ highWaterMark: 1024 * 1024 });
-    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    this.name = `${opts.tls ? 'tls' : 'tcp'}://${host}:${opts.port}`;
+    this.name = describeDestination({ kind: 'tcp', tls: opts.tls !== null, host: opts.host, port: opts.port });
   }
 
   /** Events that left the replay window: as good as delivered. */
