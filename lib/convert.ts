@@ -7,7 +7,7 @@ import { canSplice, classify, encodeRecord, kindOf, RowWriter, type RecordKind }
 import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
 import type { Stats } from './stats.js';
-import { encodeStatus, parseSeverityText, StatusClock, type StatusRecord } from './status.js';
+import { writeStatus, parseSeverityText, StatusClock, type StatusRecord } from './status.js';
 import { syslogTime, unwrapSyslog, type SyslogWrap } from './syslog.js';
 import type { Zone } from './timezone.js';
 
@@ -160,7 +160,7 @@ export class Converter implements LineHandler {
     this.pending = null;
     this.stats.linesBlank += this.pendingBlanks;
     this.pendingBlanks = 0;
-    this.out.write(encodeStatus(p));
+    writeStatus(this.out, p);
     this.stats.events++;
   }
 

@@ -14,8 +14,8 @@ export interface GlogLine {
   hour: number;
   minute: number;
   second: number;
-  /** The six-digit microseconds, as written. */
-  micros: string;
+  /** The microseconds of the second (six digits as written). */
+  micros: number;
   /** The thread id as written (decimal, or hex on some platforms). */
   threadId: string;
   /** Source file basename. */
@@ -106,7 +106,7 @@ export function parseGlogLine(s: string): GlogLine | null {
     hour,
     minute,
     second,
-    micros: s.slice(15, 21),
+    micros: (d2(s, 15) * 100 + d2(s, 17)) * 100 + d2(s, 19),
     threadId,
     filename: s.slice(fileStart, colon),
     line: Number(s.slice(colon + 1, close)),

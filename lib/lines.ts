@@ -30,6 +30,11 @@ const NL = 10;
 // whole piece of lines instead of once per line: most pieces pass and their lines skip them.
 const PIECE_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]|\\u[dD][89a-fA-F]/;
 const PIECE_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]/;
+// PIECE_ESCAPE's alternatives make it scan at 1.5 ns a byte; a single character class scans
+// at 0.6, so it goes first, and only a piece with a quote, a control or a lead byte of the
+// multibyte cases (U+0080-U+00BF, U+2000-U+2FFF) takes the exact test. (JSON lines always
+// have quotes and take both; status text mostly has none.)
+const MAYBE_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f\u007f\u00c2\u00e2]/;
 
 /**
  * A piece of lines decoded together. What a whole piece is known to be free of holds for each
@@ -48,7 +53,7 @@ export class Piece {
 
   /** No line of the piece has anything that needs escaping in a JSON string. */
   isPlain(): boolean {
-    return (this.plain ??= !PIECE_ESCAPE.test(this.text));
+    return (this.plain ??= !(MAYBE_ESCAPE.test(this.text) && PIECE_ESCAPE.test(this.text)));
   }
 }
 

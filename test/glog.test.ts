@@ -23,7 +23,7 @@ t.test('parses glog lines with every thread id padding', async (t) => {
     hour: 13,
     minute: 7,
     second: 11,
-    micros: '418467',
+    micros: 418467,
     threadId: '4776',
     filename: 'init.cpp',
     line: 340,

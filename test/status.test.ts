@@ -1,14 +1,64 @@
 import t from 'tap';
-import { calendarTime, StatusClock } from '../lib/status.js';
+import { fromBinary, needsEscape, toBinary } from '../lib/json-raw.js';
+import { OutputBuffer } from '../lib/output-buffer.js';
+import { StatusClock, writeStatus, type StatusRecord } from '../lib/status.js';
 import { parseZone } from '../lib/timezone.js';
 import { convert } from './helpers.js';
 import { LINES } from './fixtures.js';
 
 const UTC = parseZone('UTC');
 
-t.test('calendarTime is osquery\'s asctime form', async (t) => {
-  t.equal(calendarTime(Date.UTC(2019, 10, 25, 9, 11, 40)), 'Mon Nov 25 09:11:40 2019 UTC');
-  t.equal(calendarTime(Date.UTC(2017, 11, 7, 12, 21, 20)), 'Thu Dec  7 12:21:20 2017 UTC', 'space-padded day');
+/** The event writeStatus makes of `r`, parsed. */
+function statusEvent(r: StatusRecord): Record<string, unknown> {
+  const out = new OutputBuffer(8);
+  writeStatus(out, r);
+  const text = out.take().toString('utf8');
+  if (!text.endsWith('}\n') || text.indexOf('\n') !== text.length - 1) throw new Error(`not one NDJSON line: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+const record = (over: Partial<StatusRecord>): StatusRecord => ({ hostIdentifier: 'h', utcMs: 0, micros: 0, severity: 0, filename: 'f.cpp', line: 1, message: 'm', threadId: '1', plain: true, ...over });
+
+t.test("calendarTime is osquery's asctime form", async (t) => {
+  t.equal(statusEvent(record({ utcMs: Date.UTC(2019, 10, 25, 9, 11, 40) })).calendarTime, 'Mon Nov 25 09:11:40 2019 UTC');
+  t.equal(statusEvent(record({ utcMs: Date.UTC(2017, 11, 7, 12, 21, 20) })).calendarTime, 'Thu Dec  7 12:21:20 2017 UTC', 'space-padded day');
+});
+
+t.test('writeStatus agrees with Date on 3000 seeded instants, 1901 to 2200, and with JSON on every field', async (t) => {
+  let seed = 7;
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+  const host = ['web-01', 'h"q', 'ünï'];
+  let bad = 0;
+  for (let i = 0; i < 3000; i++) {
+    const utcMs = (rand(300 * 366) - 69 * 366) * 86400000 + rand(86400) * 1000 + rand(1000);
+    const micros = rand(1000000);
+    const line = rand(3) === 0 ? -rand(100) : rand(1e9);
+    const message = rand(2) === 0 ? 'plain text' : 'tab\there "quoted" \\ back\nslash';
+    const r = record({ hostIdentifier: toBinary(host[rand(3)]!), utcMs, micros, severity: rand(4), line, message, plain: !needsEscape(message) });
+    const d = new Date(utcMs);
+    const [wd, day, mon, year, hms] = d.toUTCString().replace(',', '').split(' ') as [string, string, string, string, string];
+    const want = {
+      kind: 'status',
+      hostIdentifier: fromBinary(r.hostIdentifier),
+      calendarTime: `${wd} ${mon} ${day.replace(/^0/, ' ')} ${hms} ${year} UTC`,
+      unixTime: Math.floor(utcMs / 1000),
+      severity: r.severity,
+      filename: 'f.cpp',
+      line,
+      message,
+      threadId: '1',
+      time: d.toISOString().slice(0, 19) + '.' + String(micros).padStart(6, '0') + 'Z',
+    };
+    const got = statusEvent(r);
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      if (bad++ === 0) t.same(got, want, `instant ${utcMs}`);
+    }
+  }
+  t.equal(bad, 0, 'every event as Date and JSON.stringify would have it');
+});
+
+t.test('a record without time or thread has neither field', async (t) => {
+  t.same(Object.keys(statusEvent(record({ utcMs: null, micros: null, threadId: null }))), ['kind', 'hostIdentifier', 'severity', 'filename', 'line', 'message']);
 });
 
 const header05 = [
