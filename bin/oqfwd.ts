@@ -18,6 +18,7 @@ try {
     const running = start(parsed.options, {
       stdin: process.stdin,
       stdout: process.stdout,
+      stdoutReleases: true,
       stderr: (text) => process.stderr.write(text),
       paint: await paintFor(process.env, process.stderr.isTTY === true),
     });

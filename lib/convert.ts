@@ -31,11 +31,11 @@ export interface ConvertOptions {
 }
 
 /** What goes before a spliced line's own bytes (after its `{`). */
-const SPLICE: Record<RecordKind, string> = {
-  result: '{"kind":"result",',
-  batch: '{"kind":"batch",',
-  snapshot: '{"kind":"snapshot",',
-  status: '{"kind":"status",',
+const SPLICE: Record<RecordKind, Buffer> = {
+  result: Buffer.from('{"kind":"result",'),
+  batch: Buffer.from('{"kind":"batch",'),
+  snapshot: Buffer.from('{"kind":"snapshot",'),
+  status: Buffer.from('{"kind":"status",'),
 };
 
 /** Output gathered before a flattened line's rows pause for it to drain (see Converter.busy). */
@@ -174,6 +174,11 @@ export class Converter implements LineHandler {
     return this.out.take();
   }
 
+  /** A buffer from take() that was written and is held by nobody: its memory is reused. */
+  recycle(b: Buffer): void {
+    this.out.recycle(b);
+  }
+
   line(text: string, lineNo: number, piece: Piece, badUtf8: boolean): void {
     if (this.fatal) return;
     this.piece = piece;
@@ -262,9 +267,9 @@ export class Converter implements LineHandler {
     const kind = kindOf(shape);
     if (safe && canSplice(text, members, kind)) {
       // The common case: the line's own bytes, with the kind put first.
-      this.out.write(SPLICE[kind]);
+      this.out.bytes(SPLICE[kind]);
       this.out.write(text.slice(start + 1));
-      this.out.write('\n');
+      this.out.byte(10);
     } else {
       this.out.write(encodeRecord(text, start, members, kind));
     }

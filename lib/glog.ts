@@ -47,6 +47,18 @@ function d2(s: string, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
 }
 
+/** The decimal number `s[from, to)`, or -1 when that is not all digits. */
+function numberAt(s: string, from: number, to: number): number {
+  if (to - from > 15) return isDigits(s, from, to) ? Number(s.slice(from, to)) : -1; // past exact doubles
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    n = n * 10 + c;
+  }
+  return to > from ? n : -1;
+}
+
 function isDigits(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
@@ -96,7 +108,9 @@ export function parseGlogLine(s: string): GlogLine | null {
   const close = s.indexOf(']', fileStart);
   if (close === -1) return null;
   const colon = s.lastIndexOf(':', close);
-  if (colon <= fileStart || !isDigits(s, colon + 1, close)) return null;
+  if (colon <= fileStart) return null;
+  const line = numberAt(s, colon + 1, close);
+  if (line < 0) return null;
   // "] " then the message; an empty message may lose its space.
   const msgStart = s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
   return {
@@ -109,7 +123,7 @@ export function parseGlogLine(s: string): GlogLine | null {
     micros: (d2(s, 15) * 100 + d2(s, 17)) * 100 + d2(s, 19),
     threadId,
     filename: s.slice(fileStart, colon),
-    line: Number(s.slice(colon + 1, close)),
+    line,
     message: s.slice(msgStart),
   };
 }

@@ -10,11 +10,17 @@ import { ConnectError, TcpSink, type TlsOptions } from './tcp-sink.js';
 import type { Paint } from './colour.js';
 import { Reporter } from './report.js';
 import { formatStats, newStats, type Stats } from './stats.js';
+import { StdoutSink } from './stdout-sink.js';
 
 /** The process around a run: its streams and environment, injectable for tests. */
 export interface Io {
   stdin: Readable;
   stdout: Writable;
+  /**
+   * stdout lets go of a chunk once its write completed (a file, pipe, terminal or socket;
+   * not a PassThrough), so chunks written to it can be reused. Default false.
+   */
+  stdoutReleases?: boolean;
   /** Writes diagnostics (stderr). */
   stderr: (text: string) => void;
   /** Styles for stderr (see colour.ts): PLAIN unless stderr is a terminal. */
@@ -78,7 +84,7 @@ export function start(options: Options, io: Io): Running {
   const done = (async (): Promise<number> => {
     let code: number = EXIT.OK;
     try {
-      let sink: Writable = io.stdout;
+      let sink: Writable = io.stdoutReleases === true ? new StdoutSink(io.stdout, (b) => converter.recycle(b)) : io.stdout;
       const dest = options.output;
       if (dest.kind === 'tcp') {
         if (dest.tls && options.tlsInsecure) reporter.warn(`--tls-insecure: the certificate of ${describeDestination(dest)} is not verified`, true);
@@ -90,6 +96,7 @@ export function start(options: Options, io: Io): Running {
           stallTimeoutMs: options.stallTimeoutMs,
           replayBytes: options.replayBytes,
           notify: (message) => reporter.warn(message),
+          written: (b) => converter.recycle(b),
         });
         sink = tcp;
         // Connect before reading: a one-shot run to a receiver that is not there reads nothing.

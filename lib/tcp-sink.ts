@@ -31,6 +31,8 @@ export interface TcpSinkOptions {
   replayBytes: number;
   /** Told of connection events worth a line on stderr. */
   notify: (message: string) => void;
+  /** Told of each chunk the sink will not read again, so that its memory can be reused. Default: nobody. */
+  written?: (chunk: Buffer) => void;
 }
 
 /** Counters of a TCP sink, for --stats. */
@@ -77,6 +79,10 @@ export class TcpSink extends Writable {
   private windowCounts: number[] = [];
   private windowBytes = 0;
   private windowEvents = 0;
+  /** Writes of each chunk not completed yet: the socket still holds it. */
+  private inFlight = new Map<Buffer, number>();
+  /** Chunks done with but still in flight: given back once their writes complete. */
+  private letGo = new Set<Buffer>();
   /** The connection broke after the window was written to it: send the window again. */
   private needsReplay = false;
   /** Set when the current socket broke; a write waiting on it resolves. */
@@ -113,25 +119,48 @@ export class TcpSink extends Writable {
     done(err);
   }
 
-  private remember(chunk: Buffer, events: number): void {
+  /** Keeps `chunk` (or a copy) in the window; returns what was kept. */
+  private remember(chunk: Buffer, events: number): Buffer {
     // Kept for a while: a small chunk must not keep a large block it was cut from alive.
-    if (chunk.buffer.byteLength > 2 * chunk.length) chunk = Buffer.from(chunk);
-    this.window.push(chunk);
+    const kept = chunk.buffer.byteLength > 2 * chunk.length ? Buffer.from(chunk) : chunk;
+    this.window.push(kept);
     this.windowCounts.push(events);
-    this.windowBytes += chunk.length;
+    this.windowBytes += kept.length;
     this.windowEvents += events;
     while (this.window.length > 1 && this.windowBytes - this.window[0]!.length >= this.opts.replayBytes) {
-      this.windowBytes -= this.window.shift()!.length;
+      const old = this.window.shift()!;
+      this.windowBytes -= old.length;
       this.windowEvents -= this.windowCounts.shift()!;
+      this.release(old);
     }
+    return kept;
   }
 
   private async send(chunk: Buffer): Promise<void> {
     const events = countLines(chunk);
-    this.remember(chunk, events);
+    const kept = this.remember(chunk, events);
     this.counters.bytesSent += chunk.length;
     this.counters.eventsSent += events;
     await this.deliver([chunk], events);
+    if (kept !== chunk) this.release(chunk); // its copy stands in for it in the window
+  }
+
+  /** `chunk` is no longer needed here: given back once no write holds it. */
+  private release(chunk: Buffer): void {
+    if (this.opts.written === undefined) return;
+    if (this.inFlight.has(chunk)) this.letGo.add(chunk);
+    else this.opts.written(chunk);
+  }
+
+  /** A write of `chunk` completed (or failed): the socket let go of it. */
+  private landed(chunk: Buffer): void {
+    const n = this.inFlight.get(chunk)! - 1;
+    if (n > 0) {
+      this.inFlight.set(chunk, n);
+      return;
+    }
+    this.inFlight.delete(chunk);
+    if (this.letGo.delete(chunk)) this.opts.written!(chunk);
   }
 
   /**
@@ -170,7 +199,14 @@ export class TcpSink extends Writable {
       const onDrain = (): void => settle(null);
       this.broken = settle;
       let ok = true;
-      for (const c of chunks) ok = socket.write(c);
+      for (const c of chunks) {
+        if (this.opts.written !== undefined) {
+          this.inFlight.set(c, (this.inFlight.get(c) ?? 0) + 1);
+          ok = socket.write(c, () => this.landed(c));
+        } else {
+          ok = socket.write(c);
+        }
+      }
       if (ok) {
         settle(null);
         return;

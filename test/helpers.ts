@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Converter, type ConvertOptions } from '../lib/convert.js';
 import { DEFAULT_MAX_LINE } from '../lib/cli.js';
@@ -100,3 +100,31 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A loopback server that takes one connection, holds its reading for `pauseMs`, then collects every byte until the end. */
+export async function collector(pauseMs: number): Promise<{ port: number; received: Promise<Buffer>; close: () => void }> {
+  let socket: Socket | null = null;
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const received = new Promise<Buffer>((resolve) => {
+    srv.once('connection', (s: Socket) => {
+      socket = s;
+      const parts: Buffer[] = [];
+      s.pause();
+      setTimeout(() => s.resume(), pauseMs);
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => {
+        s.end();
+        resolve(Buffer.concat(parts));
+      });
+    });
+  });
+  return {
+    port: (srv.address() as AddressInfo).port,
+    received,
+    close: () => {
+      srv.close();
+      socket?.destroy();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream';
+
+/**
+ * Events to the process's stdout (a file, a pipe or a terminal), one chunk at a time: each
+ * chunk is handed to `written` once the write completed, when the stream no longer holds it,
+ * so its memory can be reused (see OutputBuffer.recycle). Backpressure is unchanged: the
+ * next chunk waits for the last one, as it would wait for 'drain' behind a chunk larger than
+ * the stream's high-water mark.
+ */
+export class StdoutSink extends Writable {
+
+  /**
+   * @param target the stream written to; it must not keep chunks after their write completed
+   *   (true of files, pipes, terminals and sockets, not of a PassThrough)
+   * @param written told of each chunk once its write completed
+   */
+  constructor(
+    private readonly target: Writable,
+    private readonly written: (chunk: Buffer) => void,
+  ) {
+    super({ highWaterMark: 0 });
+    // The target reports a failed write twice: to the write's callback and, a tick later, as
+    // 'error', which must find a listener even after this sink is gone (a closed pipe is no
+    // crash). The target lives as long as the process, and so does the listener.
+    target.on('error', (err) => {
+      if (!this.destroyed) this.destroy(err);
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.target.write(chunk, (err) => {
+      if (err) {
+        done(err);
+        return;
+      }
+      this.written(chunk);
+      done();
+    });
+  }
+}
