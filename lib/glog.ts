@@ -86,13 +86,13 @@ export function parseGlogLine(s: string): GlogLine | null {
   const hour = d2(s, 6);
   const minute = d2(s, 9);
   const second = d2(s, 12);
+  const micros = (d2(s, 15) * 100 + d2(s, 17)) * 100 + d2(s, 19); // NaN unless six digits
   if (
-    !(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60) ||
+    !(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60 && micros >= 0) ||
     s.charCodeAt(5) !== 32 ||
     s.charCodeAt(8) !== 58 ||
     s.charCodeAt(11) !== 58 ||
     s.charCodeAt(14) !== 46 ||
-    !isDigits(s, 15, 21) ||
     s.charCodeAt(21) !== 32
   ) {
     return null;
@@ -120,7 +120,7 @@ export function parseGlogLine(s: string): GlogLine | null {
     hour,
     minute,
     second,
-    micros: (d2(s, 15) * 100 + d2(s, 17)) * 100 + d2(s, 19),
+    micros,
     threadId,
     filename: s.slice(fileStart, colon),
     line,

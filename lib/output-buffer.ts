@@ -21,6 +21,16 @@ const ZERO = 48;
 // 45 ns whatever the length, the loop about 3 ns a character (measured on Node 20).
 const SHORT = 16;
 
+/** "00" to "99" as bytes. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => ZERO + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
+
+/** Decimal digits of a non-negative safe integer. */
+function digitCount(n: number): number {
+  let width = 1;
+  for (let p = 10; n >= p && width < 16; p *= 10) width++;
+  return width;
+}
+
 export class OutputBuffer {
   private buf: Latin1Writer;
   private pos = 0;
@@ -72,20 +82,25 @@ export class OutputBuffer {
       this.buf[this.pos++] = 45; // '-'
       n = -n;
     }
-    let width = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) width++;
-    this.digits(n, width);
+    this.digits(n, digitCount(n));
   }
 
   /** Appends the non-negative integer `n` as exactly `width` digits, zero-padded on the left. */
   digits(n: number, width: number): void {
     if (this.pos + width > this.buf.length) this.grow(width);
     const buf = this.buf;
-    for (let i = this.pos + width - 1; i >= this.pos; i--) {
-      buf[i] = ZERO + (n % 10);
-      n = Math.floor(n / 10);
+    const start = this.pos;
+    let i = start + width;
+    this.pos = i;
+    // Two digits a step: a status event carries two numbers of up to ten digits.
+    while (i - start >= 2) {
+      const q = Math.floor(n / 100);
+      const r = (n - q * 100) * 2;
+      buf[--i] = PAIRS[r + 1]!;
+      buf[--i] = PAIRS[r]!;
+      n = q;
     }
-    this.pos += width;
+    if (i > start) buf[--i] = ZERO + (n % 10);
   }
 
   /** Appends `HH:MM:SS` for a second of the day (0 to 86399). */
