@@ -290,7 +290,8 @@ export class Converter implements LineHandler {
   /** A line that does not start with `{`: status text, syslog-wrapped, or not ours. */
   private text(text: string, lineNo: number): void {
     if (looksLikeGlog(text)) {
-      const g = parseGlogLine(text);
+      const piece = this.piece!;
+      const g = parseGlogLine(piece.text, piece.lineStart, piece.lineStart + text.length);
       if (g !== null) {
         this.glog(g, text);
         return;

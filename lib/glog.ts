@@ -77,42 +77,44 @@ export function looksLikeGlog(s: string): boolean {
   return severityOf(s.charCodeAt(0)) >= 0 && d >= 48 && d <= 57;
 }
 
-/** Parses a glog record line, or returns null when `s` is not one. */
-export function parseGlogLine(s: string): GlogLine | null {
-  const severity = severityOf(s.charCodeAt(0));
-  if (severity < 0) return null;
-  const month = d2(s, 1);
-  const day = d2(s, 3);
-  const hour = d2(s, 6);
-  const minute = d2(s, 9);
-  const second = d2(s, 12);
-  const micros = (d2(s, 15) * 100 + d2(s, 17)) * 100 + d2(s, 19); // NaN unless six digits
+/**
+ * Parses a glog record line, `s[from, to)`, or returns null when it is not one. (Reading it
+ * in place saves slicing it out of a larger string, and reads faster from a flat one.)
+ */
+export function parseGlogLine(s: string, from = 0, to = s.length): GlogLine | null {
+  const severity = severityOf(s.charCodeAt(from));
+  if (severity < 0 || to - from < 22) return null;
+  const month = d2(s, from + 1);
+  const day = d2(s, from + 3);
+  const hour = d2(s, from + 6);
+  const minute = d2(s, from + 9);
+  const second = d2(s, from + 12);
+  const micros = (d2(s, from + 15) * 100 + d2(s, from + 17)) * 100 + d2(s, from + 19); // NaN unless six digits
   if (
     !(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60 && micros >= 0) ||
-    s.charCodeAt(5) !== 32 ||
-    s.charCodeAt(8) !== 58 ||
-    s.charCodeAt(11) !== 58 ||
-    s.charCodeAt(14) !== 46 ||
-    s.charCodeAt(21) !== 32
+    s.charCodeAt(from + 5) !== 32 ||
+    s.charCodeAt(from + 8) !== 58 ||
+    s.charCodeAt(from + 11) !== 58 ||
+    s.charCodeAt(from + 14) !== 46 ||
+    s.charCodeAt(from + 21) !== 32
   ) {
     return null;
   }
   // Thread id: right-aligned with any number of spaces before it.
-  let i = 22;
-  while (s.charCodeAt(i) === 32) i++;
+  let i = from + 22;
+  while (i < to && s.charCodeAt(i) === 32) i++;
   const tidStart = i;
-  while (isThreadChar(s.charCodeAt(i))) i++;
-  if (i === tidStart || s.charCodeAt(i) !== 32) return null;
-  const threadId = s.slice(tidStart, i);
+  while (i < to && isThreadChar(s.charCodeAt(i))) i++;
+  if (i === tidStart || i === to || s.charCodeAt(i) !== 32) return null;
   const fileStart = i + 1;
   const close = s.indexOf(']', fileStart);
-  if (close === -1) return null;
+  if (close === -1 || close >= to) return null;
   const colon = s.lastIndexOf(':', close);
   if (colon <= fileStart) return null;
   const line = numberAt(s, colon + 1, close);
   if (line < 0) return null;
   // "] " then the message; an empty message may lose its space.
-  const msgStart = s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
+  const msgStart = close + 1 < to && s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
   return {
     severity,
     month,
@@ -121,10 +123,10 @@ export function parseGlogLine(s: string): GlogLine | null {
     minute,
     second,
     micros,
-    threadId,
+    threadId: s.slice(tidStart, i),
     filename: s.slice(fileStart, colon),
     line,
-    message: s.slice(msgStart),
+    message: s.slice(msgStart, to),
   };
 }
 

@@ -26,6 +26,8 @@ export interface LineHandler {
 
 const NL = 10;
 
+const BOM = '\u00ef\u00bb\u00bf'; // U+FEFF as a binary string
+
 // The same tests as isSafe and needsEscape in json-raw.ts, less the newline, made once over a
 // whole piece of lines instead of once per line: most pieces pass and their lines skip them.
 const PIECE_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]|\\u[dD][89a-fA-F]/;
@@ -43,8 +45,24 @@ const MAYBE_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f\u007f\u00c2\u00e2]/;
 export class Piece {
   private safe: boolean | undefined;
   private plain: boolean | undefined;
+  /**
+   * Where the line being handled starts in {@link text}: parsers that read many characters
+   * read them here, from the flat piece, rather than from the line, a slice of it that costs
+   * a little more on every character read.
+   */
+  lineStart = 0;
 
-  constructor(private readonly text: string) {}
+  /** @param text the decoded lines, separated by `\n` */
+  constructor(readonly text: string) {}
+
+  /** `text[from, to)` as a line, without a leading BOM or a trailing `\r`; sets lineStart. */
+  line(from: number, to: number): string {
+    const text = this.text;
+    if (to > from && text.charCodeAt(to - 1) === 13) to--;
+    if (to - from >= 3 && text.charCodeAt(from) === 0xef && text.startsWith(BOM, from)) from += 3;
+    this.lineStart = from;
+    return from === 0 && to === text.length ? text : text.slice(from, to);
+  }
 
   /** No line of the piece has anything isSafe (json-raw.ts) objects to. */
   isSafe(): boolean {
@@ -57,8 +75,6 @@ export class Piece {
   }
 }
 
-/** The piece of a line handled on its own: nothing is known of it. */
-const UNKNOWN = new Piece('\u0000"');
 
 /**
  * Bytes decoded into one string at a time. Larger is slower, not faster: a string over about
@@ -198,7 +214,7 @@ export class LineSplitter {
       if (nl === -1) nl = n;
       const no = ++this.lineNo;
       if (nl - pos > max) out.overlong(no, nl - pos);
-      else out.line(clean(text, pos, nl), no, piece, false);
+      else out.line(piece.line(pos, nl), no, piece, false);
       pos = nl + 1;
       if (out.busy) return pos;
     }
@@ -224,20 +240,13 @@ export class LineSplitter {
       out.overlong(no, buf.length);
       return;
     }
+    // A line handled on its own is a piece of its own.
     if (isUtf8(buf)) {
-      out.line(clean(buf.toString('latin1'), 0, buf.length), no, UNKNOWN, false);
+      const piece = new Piece(buf.toString('latin1'));
+      out.line(piece.line(0, buf.length), no, piece, false);
     } else {
-      const fixed = Buffer.from(buf.toString('utf8')); // invalid sequences become U+FFFD
-      out.line(clean(fixed.toString('latin1'), 0, fixed.length), no, UNKNOWN, true);
+      const piece = new Piece(Buffer.from(buf.toString('utf8')).toString('latin1')); // invalid sequences become U+FFFD
+      out.line(piece.line(0, piece.text.length), no, piece, true);
     }
   }
-}
-
-const BOM = '\u00ef\u00bb\u00bf'; // U+FEFF as a binary string
-
-/** `text[from, to)` without a leading BOM or a trailing `\r`. */
-function clean(text: string, from: number, to: number): string {
-  if (to > from && text.charCodeAt(to - 1) === 13) to--;
-  if (to - from >= 3 && text.charCodeAt(from) === 0xef && text.startsWith(BOM, from)) from += 3;
-  return from === 0 && to === text.length ? text : text.slice(from, to);
 }

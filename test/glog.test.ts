@@ -69,3 +69,16 @@ t.test('dates in glog file names', async (t) => {
   t.equal(dateFromFileName('osqueryd.INFO'), null);
   t.equal(dateFromFileName('osqueryd.results.log'), null);
 });
+
+t.test('a line read in place inside a larger string never reads past its end', async (t) => {
+  const line = 'I0905 13:07:11.418467  4776 init.cpp:340] osquery initialized';
+  const text = `x\n${line}\nE0101 00:00:00.000000 1 b.cpp:2] next`;
+  const from = 2;
+  t.same(parseGlogLine(text, from, from + line.length), parseGlogLine(line));
+  t.equal(parseGlogLine(text, from, from + line.length)?.message, 'osquery initialized', 'the message ends with the line');
+  const cut = 'I0101 00:00:00.000000 1 a.cpp:1';
+  for (let end = 0; end <= cut.length; end++) {
+    t.equal(parseGlogLine(`${cut}] m\n`.slice(0, end) + '\n5 z.cpp:9] m', 0, end), null, `cut after ${end} characters`);
+  }
+  t.equal(parseGlogLine('I0101 00:00:00.000000\n1 a.cpp:1] m', 0, 21), null, 'the thread id is on the next line');
+});
