@@ -45,24 +45,40 @@ function localZone(): Zone {
 }
 
 /**
- * A zone from its `resolve` (wall time → instant), with offsets cached per quarter hour of
- * wall time: they change a few times a year, and resolving costs microseconds.
+ * A zone from its `resolve` (wall time → instant), with offsets cached per day of wall time,
+ * or per quarter hour on a day with a transition: they change a few times a year, and
+ * resolving costs microseconds.
  */
 function cachedZone(name: string, resolve: (wall: number) => number): Zone {
-  const cache = new Map<number, number>();
+  const DAY = 86400000;
   const QUARTER = 15 * 60000;
+  const MIXED = 1; // no offset is an odd number of milliseconds: a day with a transition
+  const days = new Map<number, number>();
+  const quarters = new Map<number, number>();
+  /** The offset over `[start, start + span)` of wall time, or MIXED if it changes. */
+  const offsetOver = (start: number, span: number): number => {
+    const off = start - resolve(start);
+    const end = start + span - 1;
+    return end - resolve(end) === off ? off : MIXED;
+  };
   return {
     name,
     toUtc(wall) {
-      const key = Math.floor(wall / QUARTER);
-      let off = cache.get(key);
+      const day = Math.floor(wall / DAY);
+      let off = days.get(day);
       if (off === undefined) {
-        if (cache.size > 4096) cache.clear();
-        const start = key * QUARTER;
-        off = start - resolve(start);
-        const end = start + QUARTER - 1;
-        if (end - resolve(end) !== off) return resolve(wall); // a transition inside: no caching
-        cache.set(key, off);
+        if (days.size > 4096) days.clear();
+        off = offsetOver(day * DAY, DAY);
+        days.set(day, off);
+      }
+      if (off !== MIXED) return wall - off;
+      const key = Math.floor(wall / QUARTER);
+      off = quarters.get(key);
+      if (off === undefined) {
+        if (quarters.size > 4096) quarters.clear();
+        off = offsetOver(key * QUARTER, QUARTER);
+        if (off === MIXED) return resolve(wall); // a transition inside: no caching
+        quarters.set(key, off);
       }
       return wall - off;
     },

@@ -1,6 +1,6 @@
 // README, --help and the man page must say the same thing.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { program } from '../lib/cli.js';
 import { EXIT } from '../lib/exit.js';
@@ -86,4 +86,14 @@ t.test('the README example prints what the README says', async (t) => {
   t.ok(m, 'the example is there');
   const r = await cli(['--flatten'], m![1]! + '\n');
   t.equal(r.stdout, m![2]! + '\n');
+});
+
+t.test("the README's map of the code names every module, and only modules that exist", async (t) => {
+  const block = /## How it is built\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const named = [...block.matchAll(/lib\/([a-z-]+)\.ts/g)].map((m) => m[1]!).sort();
+  const modules = readdirSync(ROOT + 'lib')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+  t.same(named, modules);
 });

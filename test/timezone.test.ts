@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseZone } from '../lib/timezone.js';
 
-const wall = (y: number, mo: number, d: number, h: number, mi = 0): number => Date.UTC(y, mo - 1, d, h, mi);
+const wall = (y: number, mo: number, d: number, h: number, mi = 0, s = 0): number => Date.UTC(y, mo - 1, d, h, mi, s);
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 t.test('fixed offsets and UTC', async (t) => {
@@ -23,6 +23,9 @@ t.test('an IANA zone with DST: summer, winter, the gap and the overlap', async (
   // 2026-10-25 03:00 -> 02:00: 02:30 happens twice; the earlier instant is taken.
   t.equal(iso(z.toUtc(wall(2026, 10, 25, 2, 30))), '2026-10-25T00:30:00.000Z', 'overlap');
   t.equal(iso(z.toUtc(wall(2026, 10, 25, 3, 30))), '2026-10-25T02:30:00.000Z', 'after the overlap');
+  t.equal(iso(z.toUtc(wall(2026, 3, 29, 0, 10))), '2026-03-28T23:10:00.000Z', 'a transition day before its transition');
+  t.equal(iso(z.toUtc(wall(2026, 3, 29, 23, 50))), '2026-03-29T21:50:00.000Z', 'and late on that day');
+  t.equal(iso(z.toUtc(wall(2026, 3, 28, 23, 59, 59))), '2026-03-28T22:59:59.000Z', 'the day before, to its last second');
   const ny = parseZone('America/New_York');
   t.equal(iso(ny.toUtc(wall(2026, 11, 25, 9, 11))), '2026-11-25T14:11:00.000Z');
 });
