@@ -152,9 +152,16 @@ const nodeStart = startup([node, '-e', '']);
 const oqStart = startup(oq('--version'));
 
 // File -> TCP to a local receiver that counts lines: oqfwd against rsyslog (imfile +
-// mmjsonparse + omfwd), where test/peers/fetch.sh unpacked it or it is installed.
-const PEER_RSYSLOG = ROOT + '.peers/rsyslog/';
-const rsyslogd = existsSync(PEER_RSYSLOG + 'usr/sbin/rsyslogd') ? PEER_RSYSLOG + 'usr/sbin/rsyslogd' : have('rsyslogd', ['-v']) ? 'rsyslogd' : null;
+// mmjsonparse + omfwd) and syslog-ng (file + json-parser + network), where
+// test/peers/fetch.sh unpacked them or they are installed.
+const PEERS = ROOT + '.peers/';
+function peer(name, bin) {
+  if (existsSync(PEERS + name + '/' + bin)) return { bin: PEERS + name + '/' + bin, unpacked: true };
+  const cmd = bin.split('/').pop();
+  return have(cmd, name === 'rsyslog' ? ['-v'] : ['--version']) ? { bin: cmd, unpacked: false } : null;
+}
+const rsyslogd = peer('rsyslog', 'usr/sbin/rsyslogd');
+const syslogNg = peer('syslog-ng', 'usr/sbin/syslog-ng');
 
 /** Starts the counting receiver; resolves with its port and a promise of its end. */
 function counter(expect) {
@@ -183,18 +190,9 @@ function cpuOf(pid) {
   }
 }
 
-async function forwardRun(kind, file, expect) {
-  const rx = await counter(expect);
-  const started = process.hrtime.bigint();
-  let child;
-  let cpu = NaN;
-  let rss = NaN;
-  if (kind === 'oqfwd') {
-    child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `tcp://127.0.0.1:${rx.port}`, file], { stdio: 'ignore' });
-  } else {
-    const work = DATA + 'rsyslog-work/';
-    spawnSync('rm', ['-rf', work]);
-    mkdirSync(work, { recursive: true });
+/** How each peer forwards `file` to `port`: its command line and environment. */
+const forwarders = {
+  rsyslog(file, port, work) {
     writeFileSync(
       work + 'rsyslog.conf',
       `global(workDirectory="${work}" maxMessageSize="1m")
@@ -204,12 +202,47 @@ template(name="json" type="string" string="%$!all-json%\\n")
 input(type="imfile" file="${file}" tag="osquery" ruleset="fwd")
 ruleset(name="fwd") {
   action(type="mmjsonparse" cookie="")
-  action(type="omfwd" target="127.0.0.1" port="${rx.port}" protocol="tcp" template="json")
+  action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" template="json")
 }
 `,
     );
-    const lib = rsyslogd.startsWith(PEER_RSYSLOG) ? PEER_RSYSLOG + 'usr/lib/x86_64-linux-gnu' : '/usr/lib/x86_64-linux-gnu';
-    child = spawn(rsyslogd, ['-n', '-f', work + 'rsyslog.conf', '-i', work + 'pid', '-M', lib + '/rsyslog'], { stdio: 'ignore', env: { ...process.env, LD_LIBRARY_PATH: lib } });
+    const lib = rsyslogd.unpacked ? PEERS + 'rsyslog/usr/lib/x86_64-linux-gnu' : '/usr/lib/x86_64-linux-gnu';
+    return { argv: [rsyslogd.bin, '-n', '-f', work + 'rsyslog.conf', '-i', work + 'pid', '-M', lib + '/rsyslog'], env: { LD_LIBRARY_PATH: lib } };
+  },
+  'syslog-ng'(file, port, work) {
+    // flow-control: without it syslog-ng drops what its output queue cannot hold.
+    writeFileSync(
+      work + 'syslog-ng.conf',
+      `@version: 3.38
+options { log-msg-size(1048576); stats_freq(0); };
+source s { file("${file}" flags(no-parse) follow-freq(1) log-msg-size(1048576)); };
+parser p { json-parser(prefix(".j.")); };
+destination d { network("127.0.0.1" port(${port}) transport("tcp") template("$(format-json --key .j.* --shift 3)\\n")); };
+log { source(s); parser(p); destination(d); flags(flow-control); };
+`,
+    );
+    const ng = PEERS + 'syslog-ng/';
+    const argv = [syslogNg.bin, '-F', '--no-caps', '-f', work + 'syslog-ng.conf', '-R', work + 'persist', '-p', work + 'pid', '-c', work + 'ctl'];
+    if (!syslogNg.unpacked) return { argv, env: {} };
+    argv.splice(3, 0, `--module-path=${ng}usr/lib/syslog-ng/3.38`);
+    return { argv, env: { LD_LIBRARY_PATH: [ng + 'lib/x86_64-linux-gnu', ng + 'usr/lib/x86_64-linux-gnu', ng + 'usr/lib/syslog-ng'].join(':') } };
+  },
+};
+
+async function forwardRun(kind, file, expect) {
+  const rx = await counter(expect);
+  const started = process.hrtime.bigint();
+  let child;
+  let cpu = NaN;
+  let rss = NaN;
+  if (kind === 'oqfwd') {
+    child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `tcp://127.0.0.1:${rx.port}`, file], { stdio: 'ignore' });
+  } else {
+    const work = DATA + kind + '-work/';
+    spawnSync('rm', ['-rf', work]);
+    mkdirSync(work, { recursive: true });
+    const { argv, env } = forwarders[kind](file, rx.port, work);
+    child = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env: { ...process.env, ...env } });
   }
   const { code, out } = await rx.ended;
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
@@ -229,25 +262,32 @@ ruleset(name="fwd") {
   return { wall, cpu, rss };
 }
 
-if (rsyslogd !== null && hasTime) {
+const peersHere = [rsyslogd && 'rsyslog', syslogNg && 'syslog-ng'].filter(Boolean);
+if (rsyslogd === null) notes.push('rsyslog: not installed and not unpacked (bash test/peers/fetch.sh): not measured as a forwarder');
+if (syslogNg === null) notes.push('syslog-ng: not installed and not unpacked (bash test/peers/fetch.sh): not measured as a forwarder');
+if (peersHere.length > 0 && !hasTime) notes.push('file -> TCP needs GNU time: not measured');
+if (peersHere.length > 0 && hasTime) {
   process.stderr.write(`measuring file -> TCP (${(results.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
   const expect = eventsOf(results.path);
-  const runs = { rsyslog: [], oqfwd: [] };
+  const kinds = [...peersHere, 'oqfwd'];
+  const runs = Object.fromEntries(kinds.map((k) => [k, []]));
   for (let r = 0; r < RUNS; r++) {
-    for (const kind of r % 2 === 0 ? ['rsyslog', 'oqfwd'] : ['oqfwd', 'rsyslog']) runs[kind].push(await forwardRun(kind, results.path, expect));
+    for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) runs[kind].push(await forwardRun(kind, results.path, expect));
   }
   const med = (kind) => ({ wall: median(runs[kind].map((x) => x.wall)), cpu: median(runs[kind].map((x) => x.cpu)), rss: Math.max(...runs[kind].map((x) => x.rss)) });
-  const base = med('rsyslog');
-  for (const [label, m] of [
-    ['rsyslog imfile + mmjsonparse + omfwd (baseline)', base],
-    ['oqfwd -o tcp://', med('oqfwd')],
-  ]) {
+  // The baseline is rsyslog, the C forwarder the targets name; syslog-ng where it is alone.
+  const base = med(peersHere[0]);
+  const labels = {
+    rsyslog: 'rsyslog imfile + mmjsonparse + omfwd',
+    'syslog-ng': 'syslog-ng file + json-parser + network',
+    oqfwd: 'oqfwd -o tcp://',
+  };
+  for (const kind of kinds) {
+    const m = med(kind);
+    const label = labels[kind] + (kind === peersHere[0] ? ' (baseline)' : '');
     rows.push({ scenario: 'file -> TCP', command: label, mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: expect / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wall / base.wall, cpuRatio: m.cpu / base.cpu });
   }
-} else {
-  notes.push(rsyslogd === null ? 'rsyslog: not installed and not unpacked (bash test/peers/fetch.sh): file -> TCP not compared' : 'file -> TCP needs GNU time: not measured');
 }
-if (!have('syslog-ng', ['--version'])) notes.push('syslog-ng: not installed system-wide: not measured as a forwarder');
 
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const fi = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
