@@ -75,7 +75,6 @@ export class Piece {
   }
 }
 
-
 /**
  * Bytes decoded into one string at a time. Larger is slower, not faster: a string over about
  * 128 KiB is allocated outside the young generation, which costs 30x more per byte

@@ -8,7 +8,6 @@ import { Writable } from 'node:stream';
  * the stream's high-water mark.
  */
 export class StdoutSink extends Writable {
-
   /**
    * @param target the stream written to; it must not keep chunks after their write completed
    *   (true of files, pipes, terminals and sockets, not of a PassThrough)
