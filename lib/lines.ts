@@ -105,7 +105,9 @@ export class LineSplitter {
 
   /**
    * Cuts the lines out of `chunk`. When the handler turns busy, the splitter stops after that
-   * line and keeps a reference to `chunk` until {@link resume}.
+   * line and keeps a reference to `chunk` until {@link resume}. It also keeps the part of
+   * `chunk` where a line begins that ends in a later chunk: `chunk` must not be written over
+   * afterwards (no input does: each read has a buffer of its own).
    */
   push(chunk: Buffer, out: LineHandler): void {
     let start = 0;
@@ -161,22 +163,35 @@ export class LineSplitter {
       this.skipping = true;
       return;
     }
-    // Copy: the caller may reuse the chunk's memory once push() returns.
-    this.pending.push(Buffer.from(part));
+    // Kept, not copied: a long line would be in memory once more.
+    this.pending.push(part);
     this.pendingBytes += part.length;
   }
 
   private flushPending(out: LineHandler): void {
     const no = ++this.lineNo;
-    if (this.skipping) {
-      out.overlong(no, this.pendingBytes);
-    } else {
-      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-      this.emit(buf, out, no);
-    }
+    if (this.skipping) out.overlong(no, this.pendingBytes);
+    else this.hand(this.decodePending(), out, no);
     this.pending = [];
     this.pendingBytes = 0;
     this.skipping = false;
+  }
+
+  /**
+   * The held parts of a line, as one decoded line. A long line is held three times over at
+   * most, and only in here: as parts, as one buffer, as a string; only the string leaves.
+   */
+  private decodePending(): OwnLine {
+    const parts = this.pending;
+    this.pending = [];
+    if (parts.length === 1) return decodeOwn(parts[0]!);
+    const whole = Buffer.allocUnsafe(this.pendingBytes);
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      at += parts[i]!.copy(whole, at);
+      parts[i] = EMPTY; // copied: free to go
+    }
+    return decodeOwn(whole);
   }
 
   /**
@@ -235,17 +250,27 @@ export class LineSplitter {
   }
 
   private emit(buf: Buffer, out: LineHandler, no: number): void {
-    if (buf.length > this.maxLine) {
-      out.overlong(no, buf.length);
-      return;
-    }
-    // A line handled on its own is a piece of its own.
-    if (isUtf8(buf)) {
-      const piece = new Piece(buf.toString('latin1'));
-      out.line(piece.line(0, buf.length), no, piece, false);
-    } else {
-      const piece = new Piece(Buffer.from(buf.toString('utf8')).toString('latin1')); // invalid sequences become U+FFFD
-      out.line(piece.line(0, piece.text.length), no, piece, true);
-    }
+    if (buf.length > this.maxLine) out.overlong(no, buf.length);
+    else this.hand(decodeOwn(buf), out, no);
   }
+
+  private hand(own: OwnLine, out: LineHandler, no: number): void {
+    const piece = own.piece;
+    out.line(piece.line(0, piece.text.length), no, piece, own.badUtf8);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A line decoded on its own, which makes it a piece of its own. */
+interface OwnLine {
+  piece: Piece;
+  /** Invalid UTF-8 was replaced by U+FFFD. */
+  badUtf8: boolean;
+}
+
+function decodeOwn(buf: Buffer): OwnLine {
+  if (isUtf8(buf)) return { piece: new Piece(buf.toString('latin1')), badUtf8: false };
+  // Invalid sequences become U+FFFD.
+  return { piece: new Piece(Buffer.from(buf.toString('utf8')).toString('latin1')), badUtf8: true };
 }

@@ -159,7 +159,10 @@ export class OutputBuffer {
   }
 
   private grow(need: number): void {
-    const bigger = allocate(Math.max(this.buf.length * 2, this.pos + need));
+    // Doubling, but a huge line gets what it needs plus a little (its newline must not
+    // double it again), and never more than 8 MiB past that.
+    const want = this.pos + need;
+    const bigger = allocate(Math.max(want + 64 * 1024, Math.min(this.buf.length * 2, want + SHRINK_ABOVE)));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
