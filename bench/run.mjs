@@ -60,7 +60,24 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
-/** Runs every command of a scenario RUNS times, alternating their order; medians. */
+/**
+ * Medians of RUNS rounds, and each command's ratios to the baseline: the median over rounds
+ * of its time divided by the baseline's in the same round. On a shared machine whose speed
+ * drifts by tens of percent from minute to minute, a round's two runs see the same machine;
+ * medians taken apart may not.
+ */
+function summarise(runs, baseIndex) {
+  const ratio = (i, key) => (baseIndex < 0 ? NaN : median(runs[i].map((x, r) => x[key] / runs[baseIndex][r][key])));
+  return runs.map((rs, i) => ({
+    wall: median(rs.map((x) => x.wall)),
+    cpu: median(rs.map((x) => x.cpu)),
+    rss: Math.max(...rs.map((x) => x.rss)),
+    wallRatio: ratio(i, 'wall'),
+    cpuRatio: ratio(i, 'cpu'),
+  }));
+}
+
+/** Runs every command of a scenario RUNS times, alternating their order. */
 function measure(commands) {
   const runs = commands.map(() => []);
   for (let r = 0; r < RUNS; r++) {
@@ -68,12 +85,8 @@ function measure(commands) {
     if (r % 2 === 1) order.reverse();
     for (const i of order) runs[i].push(timed(commands[i].argv));
   }
-  return commands.map((c, i) => ({
-    ...c,
-    wall: median(runs[i].map((x) => x.wall)),
-    cpu: median(runs[i].map((x) => x.cpu)),
-    rss: Math.max(...runs[i].map((x) => x.rss)),
-  }));
+  const sums = summarise(runs, commands.findIndex((c) => c.baseline));
+  return commands.map((c, i) => ({ ...c, ...sums[i] }));
 }
 
 const rows = [];
@@ -82,7 +95,6 @@ const notes = [];
 function scenario(name, file, events, commands) {
   process.stderr.write(`measuring ${name} (${(file.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
   const results = measure(commands);
-  const base = results.find((r) => r.baseline) ?? null;
   for (const r of results) {
     rows.push({
       scenario: name,
@@ -93,8 +105,8 @@ function scenario(name, file, events, commands) {
       wall: r.wall,
       cpu: r.cpu,
       rss: r.rss / 1024,
-      wallRatio: base ? r.wall / base.wall : NaN,
-      cpuRatio: base ? r.cpu / base.cpu : NaN,
+      wallRatio: r.wallRatio,
+      cpuRatio: r.cpuRatio,
     });
   }
 }
@@ -274,19 +286,18 @@ if (peersHere.length > 0 && hasTime) {
   for (let r = 0; r < RUNS; r++) {
     for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) runs[kind].push(await forwardRun(kind, results.path, expect));
   }
-  const med = (kind) => ({ wall: median(runs[kind].map((x) => x.wall)), cpu: median(runs[kind].map((x) => x.cpu)), rss: Math.max(...runs[kind].map((x) => x.rss)) });
   // The baseline is rsyslog, the C forwarder the targets name; syslog-ng where it is alone.
-  const base = med(peersHere[0]);
+  const sums = summarise(kinds.map((k) => runs[k]), 0);
   const labels = {
     rsyslog: 'rsyslog imfile + mmjsonparse + omfwd',
     'syslog-ng': 'syslog-ng file + json-parser + network',
     oqfwd: 'oqfwd -o tcp://',
   };
-  for (const kind of kinds) {
-    const m = med(kind);
-    const label = labels[kind] + (kind === peersHere[0] ? ' (baseline)' : '');
-    rows.push({ scenario: 'file -> TCP', command: label, mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: expect / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wall / base.wall, cpuRatio: m.cpu / base.cpu });
-  }
+  kinds.forEach((kind, i) => {
+    const m = sums[i];
+    const label = labels[kind] + (i === 0 ? ' (baseline)' : '');
+    rows.push({ scenario: 'file -> TCP', command: label, mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: expect / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wallRatio, cpuRatio: m.cpuRatio });
+  });
 }
 
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -295,7 +306,7 @@ const header = ['scenario', 'command', 'MB/s', 'lines/s', 'events/s', 'wall s', 
 const table = [header, header.map(() => '---')];
 for (const r of rows) table.push([r.scenario, r.command, f(r.mbs, 1), fi(r.lines), fi(r.events), f(r.wall), f(r.cpu), fi(r.rss), f(r.wallRatio), f(r.cpuRatio)]);
 const cpu = cpus();
-console.log(`oqfwd benchmark: ${cpu.length} x ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, BENCH_MB=${MB}, ${RUNS} runs, medians${hasTime ? '' : ' (no GNU time: CPU and RSS not measured)'}`);
+console.log(`oqfwd benchmark: ${cpu.length} x ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, BENCH_MB=${MB}, ${RUNS} runs, medians, ratios to the baseline of the same round${hasTime ? '' : ' (no GNU time: CPU and RSS not measured)'}`);
 console.log('');
 for (const row of table) console.log('| ' + row.join(' | ') + ' |');
 console.log('');
