@@ -160,7 +160,7 @@ export class TcpSink extends Writable {
       return;
     }
     this.inFlight.delete(chunk);
-    if (this.letGo.delete(chunk)) this.opts.written!(chunk);
+    if (this.letGo.delete(chunk)) this.opts.written?.(chunk);
   }
 
   /**
@@ -200,12 +200,8 @@ export class TcpSink extends Writable {
       this.broken = settle;
       let ok = true;
       for (const c of chunks) {
-        if (this.opts.written !== undefined) {
-          this.inFlight.set(c, (this.inFlight.get(c) ?? 0) + 1);
-          ok = socket.write(c, () => this.landed(c));
-        } else {
-          ok = socket.write(c);
-        }
+        this.inFlight.set(c, (this.inFlight.get(c) ?? 0) + 1);
+        ok = socket.write(c, () => this.landed(c));
       }
       if (ok) {
         settle(null);
