@@ -160,13 +160,18 @@ export class OutputBuffer {
 
   private grow(need: number): void {
     // Doubling, but a huge line gets what it needs plus a little (its newline must not
-    // double it again), and never more than 8 MiB past that.
+    // double it again), and never more than GROW_AHEAD_MAX past that.
     const want = this.pos + need;
-    const bigger = allocate(Math.max(want + 64 * 1024, Math.min(this.buf.length * 2, want + SHRINK_ABOVE)));
+    const bigger = allocate(Math.max(want + GROW_AHEAD_MIN, Math.min(this.buf.length * 2, want + GROW_AHEAD_MAX)));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
 }
+
+/** Room a growing buffer keeps past what it was asked for: at least this much… */
+const GROW_AHEAD_MIN = 64 * 1024;
+/** …and at most this much, so a huge line does not take twice its size. */
+const GROW_AHEAD_MAX = 8 * 1024 * 1024;
 
 /** Buffers recycled and not yet used again: one in flight and one being filled need no more. */
 const MAX_SPARES = 2;
