@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { UnparsedMode } from './convert.js';
-import { parseDestination, type Destination } from './destination.js';
+import { parseDestination, type Destination } from './output/destination.js';
+import { DEFAULT_RELP_WINDOW } from './output/relp-sink.js';
+import type { TlsFiles } from './output/tls-files.js';
 import { parseSize } from './size.js';
 import { parseZone, type Zone } from './timezone.js';
 import { VERSION } from './version.js';
@@ -28,20 +30,14 @@ export interface Options {
   output: Destination;
   /** How long an outage (or the first connection) may last before oqfwd gives up, ms; 0 is forever. Default 30 s. */
   connectTimeoutMs: number;
-  /** No progress writing for this long means a dead or stopped receiver: reconnect, ms. Default 60 s. */
+  /** Nothing moving for this long means a dead or stopped receiver: reconnect, ms; 0 is never. Default 60 s. */
   stallTimeoutMs: number;
-  /** Bytes of the latest events sent again after a reconnect. Default 16 MiB. */
+  /** TCP: bytes of the latest events sent again after a reconnect; RELP: bytes unacknowledged at most. Default 16 MiB. */
   replayBytes: number;
-  /** TLS: CA file to verify the receiver with. Default: Node's bundled roots. */
-  tlsCa?: string;
-  /** TLS: client certificate file. Default: none. */
-  tlsCert?: string;
-  /** TLS: client key file. Default: none. */
-  tlsKey?: string;
-  /** TLS: the name the receiver's certificate must carry. Default: the destination host. */
-  tlsServername?: string;
-  /** TLS: do not verify the receiver (warned about). Default false. */
-  tlsInsecure: boolean;
+  /** RELP: frames sent and not acknowledged, at most. Default {@link DEFAULT_RELP_WINDOW}. */
+  relpWindow: number;
+  /** The --tls-* options. Default: none given, verification on. */
+  tls: TlsFiles;
 }
 
 /** Default --max-line: room for snapshots of thousands of rows (real ones reach MBs). */
@@ -66,10 +62,20 @@ function destinationArg(value: string): Destination {
   }
 }
 
+/** The longest wait a timer can hold (2^31 - 1 ms, about 24.8 days). */
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function secondsArg(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
+  if (n > MAX_SECONDS) throw new InvalidArgumentError(`at most ${MAX_SECONDS} seconds (0 means no limit)`);
   return Math.round(n * 1000);
+}
+
+function countArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65536) throw new InvalidArgumentError('expected a whole number from 1 to 65536');
+  return n;
 }
 
 function zoneArg(value: string): Zone {
@@ -103,10 +109,15 @@ export function program(): Command {
     )
     .addOption(new Option('--tz <zone>', 'time zone of glog time stamps: IANA name or offset such as +01:00 (default: the local zone)').argParser(zoneArg))
     .option('--host <name>', "hostIdentifier of status lines when no glog header names the machine (default: this host's name)")
-    .addOption(new Option('-o, --output <dest>', 'where events go: - (stdout), tcp://HOST:PORT, tls://HOST:PORT or HOST:PORT').argParser(destinationArg).default(undefined, '-'))
+    .addOption(
+      new Option('-o, --output <dest>', 'where events go: - (stdout), tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT, relp+tls://HOST:PORT or HOST:PORT')
+        .argParser(destinationArg)
+        .default(undefined, '-'),
+    )
     .addOption(new Option('--connect-timeout <s>', 'give up when the receiver cannot be reached for this long; 0 retries forever').argParser(secondsArg).default(30000, '30'))
-    .addOption(new Option('--stall-timeout <s>', 'reconnect when the receiver takes nothing for this long').argParser(secondsArg).default(60000, '60'))
-    .addOption(new Option('--replay-window <bytes>', 'the latest events sent again after a reconnect').argParser(sizeArg).default(16 * 1024 * 1024, '16M'))
+    .addOption(new Option('--stall-timeout <s>', 'reconnect when nothing moves for this long; 0 never does').argParser(secondsArg).default(60000, '60'))
+    .addOption(new Option('--replay-window <bytes>', 'TCP: the latest events sent again after a reconnect; RELP: bytes unacknowledged at most').argParser(sizeArg).default(16 * 1024 * 1024, '16M'))
+    .addOption(new Option('--relp-window <n>', 'RELP: events sent and not acknowledged, at most').argParser(countArg).default(DEFAULT_RELP_WINDOW, String(DEFAULT_RELP_WINDOW)))
     .option('--tls-ca <file>', 'CA certificates (PEM) to verify the receiver with')
     .option('--tls-cert <file>', 'client certificate (PEM), for receivers that ask for one')
     .option('--tls-key <file>', 'key (PEM) of the client certificate')
@@ -148,6 +159,7 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     connectTimeout: number;
     stallTimeout: number;
     replayWindow: number;
+    relpWindow: number;
     tlsCa?: string;
     tlsCert?: string;
     tlsKey?: string;
@@ -169,11 +181,14 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
       connectTimeoutMs: o.connectTimeout,
       stallTimeoutMs: o.stallTimeout,
       replayBytes: o.replayWindow,
-      ...(o.tlsCa !== undefined && { tlsCa: o.tlsCa }),
-      ...(o.tlsCert !== undefined && { tlsCert: o.tlsCert }),
-      ...(o.tlsKey !== undefined && { tlsKey: o.tlsKey }),
-      ...(o.tlsServername !== undefined && { tlsServername: o.tlsServername }),
-      tlsInsecure: o.tlsInsecure === true,
+      relpWindow: o.relpWindow,
+      tls: {
+        ...(o.tlsCa !== undefined && { ca: o.tlsCa }),
+        ...(o.tlsCert !== undefined && { cert: o.tlsCert }),
+        ...(o.tlsKey !== undefined && { key: o.tlsKey }),
+        ...(o.tlsServername !== undefined && { servername: o.tlsServername }),
+        insecure: o.tlsInsecure === true,
+      },
     },
   };
 }

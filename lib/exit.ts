@@ -13,8 +13,10 @@ export const EXIT = {
   BAD_LINE: 3,
   /** Output could not be written (other than the reader going away). */
   OUTPUT: 4,
-  /** The receiver could not be reached within --connect-timeout, or failed TLS verification. */
+  /** The receiver could not be reached within --connect-timeout, or refused for good (TLS, RELP). */
   CONNECT: 5,
+  /** The receiver did not confirm every event (a reset, silence, missing RELP acknowledgements). */
+  UNDELIVERED: 6,
   /** A bug in oqfwd. */
   SOFTWARE: 70,
   /** Stopped by SIGINT, after flushing what was read. */

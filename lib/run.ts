@@ -1,16 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Options } from './cli.js';
 import { BadInputError, Converter, convertStage } from './convert.js';
 import { EXIT } from './exit.js';
-import { describeDestination } from './destination.js';
-import { describeError, fileInput, type Input } from './input.js';
-import { ConnectError, TcpSink, type TlsOptions } from './tcp-sink.js';
+import { fileInput, type Input } from './input.js';
+import { ConnectError, StoppedError, type Target } from './output/connect.js';
+import { UndeliveredError, type NetworkSink } from './output/delivery.js';
+import { describeDestination, type Endpoint } from './output/destination.js';
+import { RelpSink } from './output/relp-sink.js';
+import { StdoutSink } from './output/stdout-sink.js';
+import { TcpSink } from './output/tcp-sink.js';
+import { loadTls, TlsFileError, tlsFlagsGiven } from './output/tls-files.js';
 import type { Paint } from './colour.js';
 import { Reporter } from './report.js';
 import { formatStats, newStats, type Stats } from './stats.js';
-import { StdoutSink } from './stdout-sink.js';
 
 /** The process around a run: its streams and environment, injectable for tests. */
 export interface Io {
@@ -42,31 +45,25 @@ function isBrokenPipe(err: unknown): boolean {
   return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
 }
 
-/** On SIGINT or SIGTERM, how long a TCP sink may take to deliver what was read. */
+/** On SIGINT or SIGTERM, how long a network sink may take to deliver what was read. */
 export const FLUSH_DEADLINE_MS = 5000;
 
-/** A --tls-* file that cannot be read: a usage error. */
-class OptionFileError extends Error {}
-
-async function readOption(name: string, path: string | undefined): Promise<Buffer | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new OptionFileError(`${name} ${path}: ${describeError(err)}`);
-  }
-}
-
-async function tlsOptions(o: Options): Promise<TlsOptions> {
-  const t: TlsOptions = { insecure: o.tlsInsecure };
-  const ca = await readOption('--tls-ca', o.tlsCa);
-  const cert = await readOption('--tls-cert', o.tlsCert);
-  const key = await readOption('--tls-key', o.tlsKey);
-  if (ca) t.ca = ca;
-  if (cert) t.cert = cert;
-  if (key) t.key = key;
-  if (o.tlsServername !== undefined) t.servername = o.tlsServername;
-  return t;
+/** The network sink for `dest`, its TLS files checked first. */
+async function networkSink(dest: Endpoint, options: Options, reporter: Reporter, recycle: (b: Buffer) => void): Promise<NetworkSink> {
+  const name = describeDestination(dest);
+  if (dest.tls && options.tls.insecure) reporter.warn(`--tls-insecure: the certificate of ${name} is not verified`, true);
+  const stray = tlsFlagsGiven(options.tls);
+  if (!dest.tls && stray.length > 0) reporter.warn(`${stray.join(', ')} ignored: ${name} does not use TLS`, true);
+  const target: Target = { host: dest.host, port: dest.port, tls: dest.tls ? await loadTls(options.tls) : null, name };
+  const common = {
+    target,
+    connectTimeoutMs: options.connectTimeoutMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    notify: (message: string) => reporter.warn(message),
+    written: recycle,
+  };
+  if (dest.kind === 'tcp') return new TcpSink({ ...common, replayBytes: options.replayBytes });
+  return new RelpSink({ ...common, window: options.relpWindow, windowBytes: options.replayBytes, host: options.host });
 }
 
 /** Starts the one pipeline: inputs → converter → sink. */
@@ -76,61 +73,57 @@ export function start(options: Options, io: Io): Running {
   const reporter = new Reporter(io.stderr, colour, options.quiet);
   const converter = new Converter(options, stats, reporter);
   let input: Input | null = null;
-  let tcp: TcpSink | null = null;
+  let net: NetworkSink | null = null;
+  let opening = false;
   let stoppedBy: 'SIGINT' | 'SIGTERM' | null = null;
   let gaveUp = false;
   let deadline: NodeJS.Timeout | null = null;
+  /** Events converted that the receiver has not confirmed: written and unconfirmed, or never written. */
+  const missing = (): number => (net === null ? 0 : stats.events - net.counters.eventsSent + net.unconfirmed());
 
   const done = (async (): Promise<number> => {
     let code: number = EXIT.OK;
     try {
       let sink: Writable = io.stdoutReleases === true ? new StdoutSink(io.stdout, (b) => converter.recycle(b)) : io.stdout;
       const dest = options.output;
-      if (dest.kind === 'tcp') {
-        if (dest.tls && options.tlsInsecure) reporter.warn(`--tls-insecure: the certificate of ${describeDestination(dest)} is not verified`, true);
-        tcp = new TcpSink({
-          host: dest.host,
-          port: dest.port,
-          tls: dest.tls ? await tlsOptions(options) : null,
-          connectTimeoutMs: options.connectTimeoutMs,
-          stallTimeoutMs: options.stallTimeoutMs,
-          replayBytes: options.replayBytes,
-          notify: (message) => reporter.warn(message),
-          written: (b) => converter.recycle(b),
-        });
-        sink = tcp;
+      if (dest.kind !== 'stdout') {
+        net = await networkSink(dest, options, reporter, (b) => converter.recycle(b));
+        sink = net;
         // Connect before reading: a one-shot run to a receiver that is not there reads nothing.
-        await tcp.open();
+        opening = true;
+        await net.open();
+        opening = false;
+        if (stoppedBy !== null) {
+          net.destroy();
+          throw new StoppedError('stopped');
+        }
       }
-      // A signal while connecting: nothing was read, so there is nothing to flush.
-      if (stoppedBy === null) {
-        input = fileInput({
-          files: options.files,
-          stdin: io.stdin,
-          onError: (name, message) => {
-            stats.filesFailed++;
-            reporter.error(`${name}: ${message}`);
-          },
-        });
-        await pipeline(input, convertStage(converter), sink);
-      } else {
-        tcp?.destroy();
-      }
+      input = fileInput({
+        files: options.files,
+        stdin: io.stdin,
+        onError: (name, message) => {
+          stats.filesFailed++;
+          reporter.error(`${name}: ${message}`);
+        },
+      });
+      await pipeline(input, convertStage(converter), sink);
     } catch (err) {
       if (err instanceof BadInputError) {
         reporter.error(`${err.message} (--unparsed=fail)`);
         code = EXIT.BAD_LINE;
-      } else if (err instanceof OptionFileError) {
+      } else if (err instanceof TlsFileError) {
         reporter.error(err.message);
         code = EXIT.USAGE;
       } else if (gaveUp) {
-        const unsure = tcp === null ? 0 : tcp.counters.eventsSent - tcp.deliveredEvents;
-        reporter.error(`gave up delivering after ${FLUSH_DEADLINE_MS / 1000} s: up to ${unsure} events may not have arrived`);
-      } else if (stoppedBy !== null && err instanceof ConnectError) {
+        reporter.error(`gave up delivering after ${FLUSH_DEADLINE_MS / 1000} s`);
+      } else if (err instanceof StoppedError) {
         // Stopped while connecting: nothing was read, nothing is lost.
       } else if (err instanceof ConnectError) {
         reporter.error(err.message);
         code = EXIT.CONNECT;
+      } else if (err instanceof UndeliveredError) {
+        reporter.error(err.message);
+        code = EXIT.UNDELIVERED;
       } else if (isBrokenPipe(err)) {
         // The reader went away (`oqfwd | head`): nobody wants more output; not an error.
         input?.destroy();
@@ -140,11 +133,17 @@ export function start(options: Options, io: Io): Running {
       }
     }
     if (deadline !== null) clearTimeout(deadline);
+    const unsure = missing();
+    if (unsure > 0) {
+      const sink = net as NetworkSink | null;
+      const what = sink?.acknowledges ? 'were not acknowledged' : 'may not have arrived';
+      reporter.error(`${unsure} of ${stats.events} events ${what} (${describeDestination(options.output)})`);
+    }
     if (code === EXIT.OK) {
       if (stoppedBy !== null) code = EXIT[stoppedBy];
       else if (stats.filesFailed > 0) code = EXIT.INPUT;
     }
-    if (options.stats) io.stderr(formatStats(stats, (s) => colour.cyan(s), tcp?.counters));
+    if (options.stats) io.stderr(formatStats(stats, (s) => colour.cyan(s), net === null ? undefined : { ...(net as NetworkSink).counters, unconfirmed: unsure }));
     return code;
   })();
 
@@ -154,15 +153,19 @@ export function start(options: Options, io: Io): Running {
     stop(signal) {
       if (stoppedBy !== null) return;
       stoppedBy = signal;
-      if (input !== null) input.stop();
-      else tcp?.destroy(new ConnectError('stopped')); // still connecting: nothing read yet
-      if (tcp !== null) {
-        const sink = tcp;
-        deadline = setTimeout(() => {
-          gaveUp = true;
-          sink.destroy(new Error('flush deadline'));
-        }, FLUSH_DEADLINE_MS);
+      input?.stop();
+      const sink = net as NetworkSink | null;
+      if (sink === null) return;
+      // Still connecting: nothing was read, so nothing waits to be delivered.
+      if (opening) {
+        sink.stop();
+        return;
       }
+      deadline = setTimeout(() => {
+        gaveUp = true;
+        sink.stop();
+        sink.destroy(new Error('flush deadline'));
+      }, FLUSH_DEADLINE_MS);
     },
   };
 }

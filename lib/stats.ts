@@ -73,12 +73,15 @@ export function linesRead(s: Stats): number {
   );
 }
 
-/** What a TCP sink adds to --stats. */
+/** What a network sink adds to --stats (see output/delivery.ts). */
 export interface SinkStats {
   bytesSent: number;
   eventsSent: number;
-  reconnects: number;
+  eventsConfirmed: number;
   eventsReplayed: number;
+  reconnects: number;
+  /** Events converted that the receiver did not confirm: they may not have arrived. */
+  unconfirmed: number;
 }
 
 /** The `--stats` report: one `name value` pair per line, stable names for scripts. */
@@ -104,7 +107,14 @@ export function formatStats(s: Stats, paint: (name: string) => string = (x) => x
     ['unparsed_dropped', s.dropped],
   ];
   if (sink !== undefined) {
-    rows.push(['sent_bytes', sink.bytesSent], ['sent_events', sink.eventsSent], ['reconnects', sink.reconnects], ['events_replayed', sink.eventsReplayed]);
+    rows.push(
+      ['sent_bytes', sink.bytesSent],
+      ['sent_events', sink.eventsSent],
+      ['confirmed_events', sink.eventsConfirmed],
+      ['unconfirmed_events', sink.unconfirmed],
+      ['events_replayed', sink.eventsReplayed],
+      ['reconnects', sink.reconnects],
+    );
   }
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `oqfwd: stats: ${paint(k.padEnd(width))} ${v}\n`).join('');

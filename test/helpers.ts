@@ -1,6 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import tap from 'tap';
 import { Converter, type ConvertOptions } from '../lib/convert.js';
 import { DEFAULT_MAX_LINE } from '../lib/cli.js';
 import { Reporter } from '../lib/report.js';
@@ -127,4 +131,130 @@ export async function collector(pauseMs: number): Promise<{ port: number; receiv
       socket?.destroy();
     },
   };
+}
+
+// Everything a test file starts or makes is ended or removed when the file's tests end, and
+// when its process exits: a failing or timed-out test leaves no receiver and no temp files.
+const children = new Set<ChildProcess>();
+const scratchDirs: string[] = [];
+function cleanUp(): void {
+  for (const c of children) {
+    try {
+      c.kill('SIGCONT'); // a stopped process ignores SIGKILL until it runs again on some systems
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  children.clear();
+  for (const d of scratchDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+tap.teardown(cleanUp);
+process.once('exit', cleanUp);
+
+/** `child`, killed (SIGCONT, then SIGKILL) when the test file ends if it still runs. */
+export function tracked<C extends ChildProcess>(child: C): C {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** A new temporary directory, removed with everything in it when the test file ends. */
+export function scratch(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), `oqfwd-${prefix}-`));
+  scratchDirs.push(d);
+  return d;
+}
+
+/** The exit of `child`, once it happened. */
+export function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+/** Polls `cond` every 20 ms until it holds or `ms` passed; says which. */
+export async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stderr: string; ms: number }>;
+  stderr: () => string;
+}
+
+/** Starts the built oqfwd with `args` (stdin from `stdin`: 'ignore' or 'pipe'), killed after `timeoutMs`. */
+export function oqfwd(args: string[], opts: { stdin?: 'ignore' | 'pipe'; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Spawned {
+  const started = Date.now();
+  const child = tracked(
+    spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', TZ: 'UTC', ...opts.env },
+      stdio: [opts.stdin ?? 'ignore', 'ignore', 'pipe'],
+    }),
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120000);
+  const done = new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, ms: Date.now() - started });
+    }),
+  );
+  return { child, done, stderr: () => stderr };
+}
+
+/** A file of `n` result events numbered 0..n-1 in `dir`, each padded by `pad` bytes. */
+export function numbered(dir: string, n: number, pad = 0): string {
+  const path = join(dir, `input-${n}-${pad}.log`);
+  if (!existsSync(path)) {
+    const filler = 'x'.repeat(pad);
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) parts.push(`{"name":"q","hostIdentifier":"h","unixTime":1795597900,"columns":{"seq":"${i}","v":"42 is a number first${filler}"},"action":"added"}\n`);
+    writeFileSync(path, parts.join(''));
+  }
+  return path;
+}
+
+/** Which of the events 0..n-1 are in `text`, and how many event lines it has. */
+export function arrivedIn(text: string, n: number): { missing: number; lines: number; bad: number; dups: number } {
+  const seen = new Uint8Array(n);
+  let lines = 0;
+  let bad = 0;
+  let dups = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    lines++;
+    const m = /"seq":"(\d+)"/.exec(line);
+    if (m === null || !line.startsWith('{"kind":"result",')) bad++;
+    else if (seen[Number(m[1])]!++) dups++;
+  }
+  let missing = 0;
+  for (let i = 0; i < n; i++) if (seen[i] === 0) missing++;
+  return { missing, lines, bad, dups };
+}
+
+/** A loopback TCP server whose connections `handle` decides about; closed with everything when the file ends. */
+export async function server(handle: (s: Socket) => void, host = '127.0.0.1'): Promise<{ port: number; sockets: Socket[]; close: () => void }> {
+  const sockets: Socket[] = [];
+  const srv = createServer({ allowHalfOpen: true }, (s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+    handle(s);
+  });
+  await new Promise<void>((r) => srv.listen(0, host, r));
+  const close = (): void => {
+    srv.close();
+    for (const s of sockets) s.destroy();
+  };
+  tap.teardown(close);
+  return { port: (srv.address() as AddressInfo).port, sockets, close };
 }

@@ -3,7 +3,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import t from 'tap';
-import { StdoutSink } from '../lib/stdout-sink.js';
+import { StdoutSink } from '../lib/output/stdout-sink.js';
 import { collector } from './helpers.js';
 
 async function dial(port: number): Promise<Socket> {

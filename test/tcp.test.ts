@@ -2,85 +2,28 @@
 // graceful closes, late receivers, stopped and silent receivers. Every test numbers its
 // events and checks what arrived.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, freePort, ROOT, sleep } from './helpers.js';
+import { arrivedIn, BIN, exited, freePort, numbered as numberedIn, oqfwd, ROOT, scratch, sleep, tracked } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'oqfwd-tcp-'));
+const dir = scratch('tcp');
 const RECEIVER = join(ROOT, 'test', 'receiver.mjs');
-
-/** A file of `n` result events numbered 0..n-1 (with digit-leading and padded values). */
-function numbered(n: number, name = `input-${n}.log`, pad = 0): string {
-  const path = join(dir, name);
-  if (!existsSync(path)) {
-    const filler = 'x'.repeat(pad);
-    const parts: string[] = [];
-    for (let i = 0; i < n; i++) parts.push(`{"name":"q","hostIdentifier":"h","unixTime":1795597900,"columns":{"seq":"${i}","v":"42 is a number first${filler}"},"action":"added"}\n`);
-    writeFileSync(path, parts.join(''));
-  }
-  return path;
-}
-
-/** Which of 0..n-1 arrived in `file`, and how many lines came in all. */
-function arrived(file: string, n: number): { missing: number; lines: number; bad: number } {
-  const seen = new Uint8Array(n);
-  let lines = 0;
-  let bad = 0;
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    lines++;
-    const m = /"seq":"(\d+)"/.exec(line);
-    if (m === null || !line.startsWith('{"kind":"result",')) bad++;
-    else seen[Number(m[1])] = 1;
-  }
-  let missing = 0;
-  for (let i = 0; i < n; i++) if (seen[i] === 0) missing++;
-  return { missing, lines, bad };
-}
-
+const numbered = (n: number, pad = 0): string => numberedIn(dir, n, pad);
+const arrived = (file: string, n: number): { missing: number; lines: number; bad: number } => arrivedIn(existsSync(file) ? readFileSync(file, 'utf8') : '', n);
 
 /** Starts test/receiver.mjs; resolves once it listens. */
 function receiver(port: number, file: string, env: NodeJS.ProcessEnv = {}, tls = false): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RECEIVER, String(port), file, ...(tls ? ['tls'] : [])], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = tracked(spawn(process.execPath, [RECEIVER, String(port), file, ...(tls ? ['tls'] : [])], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
     child.stdout!.once('data', () => resolve(child));
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
   });
 }
 
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
-
-interface Run {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stderr: string; ms: number }>;
-  stderr: () => string;
-}
-
-function oqfwd(args: string[], timeoutMs = 120000): Run {
-  const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, ms: Date.now() - started });
-    }),
-  );
-  return { child, done, stderr: () => stderr };
-}
-
+const stopped = exited;
 
 t.test('1,000,000 events, the receiver SIGKILLed and restarted 5 times: every event arrives', async (t) => {
   const n = 1_000_000;
@@ -130,7 +73,7 @@ t.test('a receiver that closes gracefully mid-stream and returns: nothing missin
   const { code, stderr } = await run.done;
   rx.kill('SIGKILL');
   t.equal(code, 0);
-  t.match(stderr, /the receiver closed the connection; reconnecting/);
+  t.match(stderr, /reconnecting/);
   t.match(stderr, /stats: reconnects +1$/m);
   t.equal(arrived(file, n).missing, 0);
 });
@@ -153,13 +96,13 @@ t.test('no receiver at all: exit 5 within --connect-timeout, nothing read', asyn
   const port = await freePort();
   const { code, stderr, ms } = await oqfwd(['--connect-timeout', '1', '-o', `tcp://127.0.0.1:${port}`, numbered(10)]).done;
   t.equal(code, 5);
-  t.match(stderr, new RegExp(`tcp://127\\.0\\.0\\.1:${port}: cannot connect for 1\\.\\d s: connect ECONNREFUSED`));
+  t.match(stderr, new RegExp(`tcp://127\\.0\\.0\\.1:${port}: cannot connect for 1\\.\\d s \\(\\d+ attempts?\\): connect ECONNREFUSED`));
   t.ok(ms < 5000, `gave up after ${ms} ms`);
 });
 
 t.test('a receiver stopped for 30 s: memory stays bounded, then everything arrives', async (t) => {
   const n = 400_000;
-  const input = numbered(n, 'stop.log', 60);
+  const input = numbered(n, 60);
   const port = await freePort();
   const file = join(dir, 'stopped.out');
   const rx = await receiver(port, file);
@@ -188,7 +131,7 @@ t.test('a receiver that accepts and then never reads: noticed within --stall-tim
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  const run = oqfwd(['--stall-timeout', '1', '-o', `tcp://127.0.0.1:${port}`, numbered(400_000, 'stop.log', 60)]);
+  const run = oqfwd(['--stall-timeout', '1', '-o', `tcp://127.0.0.1:${port}`, numbered(400_000, 60)]);
   const started = Date.now();
   while (!/no progress for 1 s; reconnecting/.test(run.stderr()) && Date.now() - started < 20000) await sleep(100);
   const noticed = Date.now() - started;
@@ -235,7 +178,7 @@ t.test('SIGTERM with a receiver that takes nothing: gives up after the flush dea
   const port = await freePort();
   const file = join(dir, 'deadline.out');
   const rx = await receiver(port, file);
-  const run = oqfwd(['-o', `tcp://127.0.0.1:${port}`, numbered(400_000, 'stop.log', 60)]);
+  const run = oqfwd(['-o', `tcp://127.0.0.1:${port}`, numbered(400_000, 60)]);
   while (!existsSync(file) || statSync(file).size < 1e6) await sleep(10);
   rx.kill('SIGSTOP');
   await sleep(1000);
@@ -245,7 +188,8 @@ t.test('SIGTERM with a receiver that takes nothing: gives up after the flush dea
   const took = Date.now() - sent;
   rx.kill('SIGKILL');
   t.equal(code, 143);
-  t.match(stderr, /gave up delivering after 5 s: up to \d+ events may not have arrived/);
+  t.match(stderr, /gave up delivering after 5 s/);
+  t.match(stderr, /\d+ of \d+ events may not have arrived/);
   t.ok(took >= 4500 && took < 15000, `exited ${took} ms after SIGTERM`);
 });
 
@@ -253,7 +197,7 @@ t.test('SIGTERM with a working receiver: what was read is delivered, exit 143', 
   const port = await freePort();
   const file = join(dir, 'sigterm.out');
   const rx = await receiver(port, file);
-  const child = spawn(process.execPath, [BIN, '--stats', '-o', `tcp://127.0.0.1:${port}`], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = tracked(spawn(process.execPath, [BIN, '--stats', '-o', `tcp://127.0.0.1:${port}`], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));

@@ -5,9 +5,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 dest=.peers
-fetch() { # name, packages...
-  local name=$1; shift
-  if [ -d "$dest/$name/usr/sbin" ]; then echo "peers: $name already unpacked"; return 0; fi
+fetch() { # name, a file that shows it is complete, packages...
+  local name=$1 marker=$2; shift 2
+  if [ -e "$dest/$name/$marker" ]; then echo "peers: $name already unpacked"; return 0; fi
   local tmp; tmp=$(mktemp -d)
   chmod 777 "$tmp" # apt's sandbox user writes there
   if ! (cd "$tmp" && apt-get download "$@" >/dev/null 2>&1); then
@@ -22,5 +22,6 @@ fetch() { # name, packages...
   rm -rf "$tmp"
   echo "peers: $name unpacked in $dest/$name"
 }
-fetch rsyslog rsyslog libestr0 libfastjson4 liblognorm5
-fetch syslog-ng syslog-ng-core libivykis0 libjson-c5 libnet1 libwrap0 libpcre3
+# rsyslog with imrelp (rsyslog-relp, librelp0) for the RELP tests and bench.
+fetch rsyslog usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so rsyslog libestr0 libfastjson4 liblognorm5 rsyslog-relp librelp0
+fetch syslog-ng usr/sbin/syslog-ng syslog-ng-core libivykis0 libjson-c5 libnet1 libwrap0 libpcre3

@@ -1,0 +1,338 @@
+import { Writable } from 'node:stream';
+import { VERSION } from '../version.js';
+import { ConnectError, Connector, STABLE_MS, type Target } from './connect.js';
+import type { DeliveryCounters, NetworkSink } from './delivery.js';
+import { frame, FrameReader, MAX_TXNR, RelpProtocolError, responseStatus, syslogFrames, type Frame } from './relp-frame.js';
+import { Wire } from './wire.js';
+
+/** How a RELP sink connects, and how much it leaves unacknowledged. */
+export interface RelpSinkOptions {
+  target: Target;
+  /** How long an outage (or the first connection) may last before the sink fails, ms; 0 is forever. Default 30 s. */
+  connectTimeoutMs: number;
+  /** Nothing moving (no write, no acknowledgement) for this long while waiting means a dead receiver, ms; 0 is never. Default 60 s. */
+  stallTimeoutMs: number;
+  /** Frames sent and not acknowledged, at most. Default {@link DEFAULT_RELP_WINDOW}. */
+  window: number;
+  /** Bytes of frames sent and not acknowledged, at most (one frame always goes). Default 16 MiB. */
+  windowBytes: number;
+  /** HOSTNAME of the syslog header each event travels in. */
+  host: string;
+  /** Told of connection events worth a line on stderr. */
+  notify: (message: string) => void;
+  /** Told of each chunk once its events were copied into frames, so that its memory can be reused. Default: nobody. */
+  written?: (chunk: Buffer) => void;
+  /** The highest transaction number used before the session is renewed. Default {@link MAX_TXNR}; tests lower it. */
+  maxTxnr?: number;
+}
+
+/** Default --relp-window: librelp's is 128; more keeps a fast receiver busy across a round trip. */
+export const DEFAULT_RELP_WINDOW = 1024;
+
+/** How long the `close` at the end may wait for its response: nothing is lost if it never comes. */
+const CLOSE_WAIT_MS = 5000;
+
+/** Frames of one write, numbered from `firstTxnr`, of which the first `acked` were acknowledged. */
+interface Batch {
+  buf: Buffer;
+  msgStart: Int32Array;
+  msgEnd: Int32Array;
+  firstTxnr: number;
+  acked: number;
+}
+
+/**
+ * The syslog header in front of each event: RFC 5424 with no time stamp (the receiver's
+ * reception time; the event carries its own), so that rsyslog's `%msg%`, NXLog's
+ * parse_syslog() and syslog-ng's default parser find the JSON event alone as the message.
+ */
+export function syslogPrefix(host: string): Buffer {
+  const name = host.replace(/[^\x21-\x7e]/g, '_').slice(0, 255) || '-';
+  return Buffer.from(`<14>1 - ${name} oqfwd - - - `, 'latin1');
+}
+
+/**
+ * Events to a RELP receiver (rsyslog's imrelp, NXLog's im_relp, …), each one `syslog` frame,
+ * with a bounded window of frames not yet acknowledged. An event counts as delivered when
+ * its `rsp 200` arrives. When the session breaks (reset, error, `serverclose`, a refusal, no
+ * progress for `stallTimeoutMs`), a new one is opened and every unacknowledged frame is sent
+ * again: the receiver may get those twice, never none. At the end, the sink waits for every
+ * acknowledgement, then closes the session.
+ */
+export class RelpSink extends Writable implements NetworkSink {
+  readonly acknowledges = true;
+  private readonly c = { bytesSent: 0, eventsSent: 0, eventsConfirmed: 0, eventsReplayed: 0 };
+  private readonly connector: Connector;
+  private readonly prefix: Buffer;
+  private readonly maxTxnr: number;
+  private wire: Wire | null = null;
+  /** The next transaction number of the current session. */
+  private txnr = 1;
+  /** Frames sent and not acknowledged, oldest first, over every session since. */
+  private unacked: Batch[] = [];
+  private unackedCount = 0;
+  private unackedBytes = 0;
+  /** Acknowledgements on the current session. */
+  private sessionAcks = 0;
+  /** The response to an `open` or `close` awaited, by transaction number. */
+  private awaited: { txnr: number; frame: Frame | null } | null = null;
+  private stableTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: RelpSinkOptions) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.connector = new Connector(opts.target, { connectTimeoutMs: opts.connectTimeoutMs, notify: opts.notify });
+    this.prefix = syslogPrefix(opts.host);
+    this.maxTxnr = opts.maxTxnr ?? MAX_TXNR;
+  }
+
+  get counters(): DeliveryCounters {
+    return { ...this.c, reconnects: this.connector.reconnects };
+  }
+
+  unconfirmed(): number {
+    return this.unackedCount;
+  }
+
+  async open(): Promise<void> {
+    await this.session();
+  }
+
+  stop(): void {
+    this.connector.stop();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.send(chunk).then(() => done(), done);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.finish().then(() => done(), done);
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    this.stop();
+    if (this.stableTimer !== null) clearTimeout(this.stableTimer);
+    this.wire?.break('closed');
+    done(err);
+  }
+
+  /** Waits for `done()` on `wire`, with the stall timeout (or `ms`). */
+  private wait(wire: Wire, done: () => boolean, ms = this.opts.stallTimeoutMs): Promise<string | null> {
+    return wire.until(done, ms);
+  }
+
+  /** The live session, or a new one. */
+  private async ready(): Promise<Wire> {
+    // A session that broke while nobody waited on it is lost like any other.
+    if (this.wire !== null && this.wire.broken !== null) this.lost(this.wire, this.wire.broken);
+    return this.wire ?? this.session();
+  }
+
+  /** Connects, opens a RELP session, and sends every unacknowledged frame again. */
+  private async session(): Promise<Wire> {
+    for (;;) {
+      const socket = await this.connector.connect();
+      const reader = new FrameReader();
+      const wire: Wire = new Wire(socket, this.opts.target.tls !== null, (d) => this.received(wire, reader, d));
+      this.wire = wire;
+      this.txnr = 1;
+      this.sessionAcks = 0;
+      const refused = await this.handshake(wire);
+      if (refused !== null) {
+        this.lost(wire, refused);
+        continue;
+      }
+      this.resend(wire);
+      if (this.stableTimer !== null) clearTimeout(this.stableTimer);
+      const prove = (): void => {
+        this.stableTimer = null;
+        if (this.wire !== wire || wire.broken !== null) return;
+        if (this.sessionAcks > 0 || this.unackedCount === 0) this.connector.stable();
+        else this.stableTimer = setTimeout(prove, 100);
+      };
+      this.stableTimer = setTimeout(prove, STABLE_MS);
+      return wire;
+    }
+  }
+
+  /** `open` and its response; null when the session is open, else why not (final refusals throw). */
+  private async handshake(wire: Wire): Promise<string | null> {
+    const offers = `relp_version=0\nrelp_software=oqfwd,${VERSION}\ncommands=syslog`;
+    this.awaited = { txnr: this.txnr, frame: null };
+    wire.write(frame(this.txnr++, 'open', offers));
+    const awaited = this.awaited;
+    const reason = await this.wait(wire, () => awaited.frame !== null, this.opts.stallTimeoutMs || 60000);
+    this.awaited = null;
+    if (reason !== null) return `no RELP session: ${reason}`;
+    const rsp = responseStatus(awaited.frame!.data);
+    if (rsp.code !== 200) {
+      wire.break('refused');
+      throw new ConnectError(`${this.opts.target.name}: the receiver refused the RELP session: ${rsp.text}`);
+    }
+    const commands = /^commands=(.*)$/m.exec(rsp.offers)?.[1]?.split(',') ?? [];
+    if (!commands.includes('syslog')) {
+      wire.break('refused');
+      throw new ConnectError(`${this.opts.target.name}: the receiver does not take syslog messages over RELP (it offers: ${commands.join(',') || 'nothing'})`);
+    }
+    return null;
+  }
+
+  /** Frames that arrived from the server. */
+  private received(wire: Wire, reader: FrameReader, data: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = reader.push(data);
+    } catch (err) {
+      wire.break(`RELP protocol error: ${(err as RelpProtocolError).message}`);
+      return;
+    }
+    for (const f of frames) {
+      if (wire.broken !== null) return;
+      if (f.txnr === 0 && f.command === 'serverclose') {
+        wire.break('the receiver closed the session');
+      } else if (f.command !== 'rsp') {
+        wire.break(`RELP protocol error: a "${f.command}" command from the server`);
+      } else if (this.awaited !== null && f.txnr === this.awaited.txnr) {
+        this.awaited.frame = f;
+      } else {
+        this.acknowledge(wire, f);
+      }
+    }
+  }
+
+  /** A response to a `syslog` frame: responses come in the order of the commands. */
+  private acknowledge(wire: Wire, f: Frame): void {
+    const head = this.unacked[0];
+    const expected = head === undefined ? -1 : head.firstTxnr + head.acked;
+    if (f.txnr !== expected) {
+      wire.break(`RELP protocol error: a response to ${f.txnr} where ${expected} was due`);
+      return;
+    }
+    const rsp = responseStatus(f.data);
+    if (rsp.code !== 200) {
+      wire.break(`the receiver refused an event: ${rsp.text}`);
+      return;
+    }
+    head!.acked++;
+    this.unackedCount--;
+    this.sessionAcks++;
+    this.c.eventsConfirmed++;
+    if (head!.acked === head!.msgStart.length) {
+      this.unacked.shift();
+      this.unackedBytes -= head!.buf.length;
+    }
+  }
+
+  /** A session broke: forget it; its unacknowledged frames go again on the next. */
+  private lost(wire: Wire, reason: string): void {
+    if (this.wire === wire) this.wire = null;
+    wire.break(reason);
+    if (wire.fatal !== null) throw new ConnectError(`${this.opts.target.name}: ${wire.fatal}`);
+    this.connector.broke(reason);
+  }
+
+  /** Every unacknowledged frame again, renumbered for the new session. */
+  private resend(wire: Wire): void {
+    if (this.unackedCount === 0) return;
+    const empty = Buffer.alloc(0);
+    const again: Batch[] = [];
+    for (const b of this.unacked) {
+      const starts: number[] = [];
+      const ends: number[] = [];
+      for (let k = b.acked; k < b.msgStart.length; k++) {
+        starts.push(b.msgStart[k]!);
+        ends.push(b.msgEnd[k]!);
+      }
+      const f = syslogFrames(b.buf, starts, ends, empty, this.txnr);
+      again.push({ ...f, firstTxnr: this.txnr, acked: 0 });
+      this.txnr += starts.length;
+    }
+    this.unacked = again;
+    this.unackedBytes = again.reduce((n, b) => n + b.buf.length, 0);
+    this.c.eventsReplayed += this.unackedCount;
+    for (const b of again) {
+      this.c.bytesSent += b.buf.length;
+      wire.write(b.buf);
+    }
+    this.connector.once('sent the unacknowledged events again (duplicates are possible; --stats counts them)');
+  }
+
+  private async send(chunk: Buffer): Promise<void> {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (let at = 0, nl = chunk.indexOf(10); nl !== -1; at = nl + 1, nl = chunk.indexOf(10, at)) {
+      starts.push(at);
+      ends.push(nl);
+    }
+    let k = 0;
+    while (k < starts.length) {
+      const wire = await this.ready();
+      if (this.txnr > this.maxTxnr) {
+        await this.renew(wire);
+        continue;
+      }
+      const room = (): boolean => this.unackedCount < this.opts.window && (this.unackedCount === 0 || this.unackedBytes < this.opts.windowBytes);
+      const full = await this.wait(wire, room);
+      if (full !== null) {
+        this.lost(wire, full);
+        continue;
+      }
+      // As many frames as the window and the transaction numbers allow.
+      let m = 0;
+      let bytes = 0;
+      const most = Math.min(starts.length - k, this.opts.window - this.unackedCount, this.maxTxnr - this.txnr + 1);
+      while (m < most && (m === 0 || this.unackedBytes + bytes < this.opts.windowBytes)) {
+        bytes += ends[k + m]! - starts[k + m]! + this.prefix.length + 32;
+        m++;
+      }
+      const f = syslogFrames(chunk, starts.slice(k, k + m), ends.slice(k, k + m), this.prefix, this.txnr);
+      this.unacked.push({ ...f, firstTxnr: this.txnr, acked: 0 });
+      this.unackedCount += m;
+      this.unackedBytes += f.buf.length;
+      this.txnr += m;
+      this.c.eventsSent += m;
+      this.c.bytesSent += f.buf.length;
+      k += m;
+      wire.write(f.buf);
+      const reason = await this.wait(wire, () => wire.drained);
+      if (reason !== null) this.lost(wire, reason);
+    }
+    this.opts.written?.(chunk); // copied into frames: the chunk itself is not read again
+  }
+
+  /** Transaction numbers run out: close this session once everything is acknowledged; the next one starts at 1. */
+  private async renew(wire: Wire): Promise<void> {
+    const reason = await this.wait(wire, () => this.unackedCount === 0);
+    if (reason !== null) {
+      this.lost(wire, reason);
+      return;
+    }
+    await this.close(wire);
+  }
+
+  private async finish(): Promise<void> {
+    for (;;) {
+      if (this.unackedCount === 0 && this.wire === null) return;
+      const wire = await this.ready();
+      const reason = await this.wait(wire, () => this.unackedCount === 0);
+      if (reason === null) break;
+      this.lost(wire, reason);
+    }
+    if (this.wire !== null) await this.close(this.wire);
+  }
+
+  /** `close`, its response, then the connection; none of it can lose an event any more. */
+  private async close(wire: Wire): Promise<void> {
+    const awaited: { txnr: number; frame: Frame | null } = { txnr: this.txnr, frame: null };
+    this.awaited = awaited;
+    wire.write(frame(this.txnr++, 'close', ''));
+    await this.wait(wire, () => awaited.frame !== null || wire.peerEnded, CLOSE_WAIT_MS);
+    this.awaited = null;
+    wire.socket.end();
+    await this.wait(wire, () => wire.closed, 1000);
+    wire.break('closed');
+    if (this.wire === wire) this.wire = null;
+    // Every frame of it acknowledged: whatever outage came before is over.
+    if (this.sessionAcks > 0) this.connector.stable();
+  }
+}
