@@ -90,8 +90,8 @@ t.test('the README example prints what the README says', async (t) => {
 
 t.test("the README's map of the code names every module, and only modules that exist", async (t) => {
   const block = /## How it is built\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  const named = [...block.matchAll(/lib\/([a-z-]+)\.ts/g)].map((m) => m[1]!).sort();
-  const modules = readdirSync(ROOT + 'lib')
+  const named = [...block.matchAll(/lib\/((?:[a-z-]+\/)?[a-z-]+)\.ts/g)].map((m) => m[1]!).sort();
+  const modules = (readdirSync(ROOT + 'lib', { recursive: true }) as string[])
     .filter((f) => f.endsWith('.ts'))
     .map((f) => f.slice(0, -3))
     .sort();

@@ -1,15 +1,14 @@
 // `make install PREFIX=…` gives a working command and its man page. (-o build: the suite
 // runs from dist/, which must not be rebuilt under it.)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { ROOT } from './helpers.js';
+import { ROOT, scratch } from './helpers.js';
 import { VERSION } from '../lib/version.js';
 
 t.test('make install PREFIX=DIR', async (t) => {
-  const prefix = mkdtempSync(join(tmpdir(), 'oqfwd-install-'));
+  const prefix = scratch('install');
   const make = spawnSync('make', ['-o', 'build', 'install', `PREFIX=${prefix}`], { cwd: ROOT, encoding: 'utf8' });
   t.equal(make.status, 0, make.stderr);
   t.ok(existsSync(join(prefix, 'share/man/man1/oqfwd.1')), 'man page installed');

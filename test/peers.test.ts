@@ -5,15 +5,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, freePort, ROOT, sleep } from './helpers.js';
+import { BIN, freePort, ROOT, scratch, sleep, tracked } from './helpers.js';
 
 const PEERS = join(ROOT, '.peers');
 const RSYSLOG = join(PEERS, 'rsyslog');
 const SYSLOG_NG = join(PEERS, 'syslog-ng');
-const dir = mkdtempSync(join(tmpdir(), 'oqfwd-peers-'));
+const dir = scratch('peers');
 const N = 100_000;
 
 /** 100,000 events whose values start with digits, and one line of 1 MiB (only for syslog-ng). */
@@ -71,7 +70,7 @@ function oqfwd(port: number, file: string): Promise<number | null> {
 }
 
 function daemon(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return tracked(spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] }));
 }
 
 const rsyslogd = join(RSYSLOG, 'usr/sbin/rsyslogd');

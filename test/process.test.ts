@@ -1,10 +1,9 @@
 // Child-process fault tests: the built binary under a closed pipe, signals, a stalled reader.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, ROOT } from './helpers.js';
+import { BIN, ROOT, scratch, tracked } from './helpers.js';
 import { LINES } from './fixtures.js';
 
 function start(args: string[]): ChildProcessWithoutNullStreams {
@@ -146,7 +145,7 @@ t.test('on stdin, a held status record is written after the idle timeout, not at
 });
 
 t.test('one huge snapshot line: memory is a few times the line, in both modes, and every row arrives', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'oqfwd-huge-'));
+  const dir = scratch('huge');
   const file = join(dir, 'huge.log');
   const rows = 400_000;
   const parts: string[] = [];
@@ -155,7 +154,8 @@ t.test('one huge snapshot line: memory is a few times the line, in both modes, a
   writeFileSync(file, line);
   const mib = line.length / 2 ** 20;
   for (const [args, events] of [[[], 1], [['--flatten'], rows]] as const) {
-    const child = spawn(process.execPath, [BIN, ...args, file]);
+    // Its own environment: tap's NODE_OPTIONS (loaders, source maps) would cost memory too.
+    const child = tracked(spawn(process.execPath, [BIN, ...args, file], { env: { PATH: process.env.PATH } }));
     let peak = 0;
     let count = 0;
     child.stdout.on('data', (d: Buffer) => {

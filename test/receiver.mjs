@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A test receiver: listens on 127.0.0.1:PORT (port 0 picks one), appends every complete line
 // it reads to FILE, prints "listening PORT" on stdout once ready. SIGUSR2 makes it close
-// every connection gracefully, stop listening for a second, and listen again. With `tls`,
+// every connection (FIN, then close(2): what it had not read is reset), stop listening for a
+// second, and listen again. With `tls`,
 // CERT and KEY (and CA, to require client certificates) come from the environment.
 //   node test/receiver.mjs PORT FILE [tls]
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -40,6 +41,9 @@ server.listen(Number(portArg), '127.0.0.1', () => console.log(`listening ${serve
 process.on('SIGUSR2', () => {
   const port = server.address().port;
   server.close();
-  for (const s of sockets) s.end();
+  for (const s of sockets) {
+    s.end();
+    s.destroy();
+  }
   setTimeout(() => server.listen(port, '127.0.0.1', () => console.log(`listening ${port}`)), 1000);
 });

@@ -2,13 +2,12 @@
 // client certificates, --tls-servername, --tls-insecure. Certificates are made here with
 // openssl, so they are fresh and the expired one really is.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, freePort, ROOT } from './helpers.js';
+import { BIN, freePort, ROOT, scratch, tracked } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'oqfwd-tls-'));
+const dir = scratch('tls');
 const hasOpenssl = spawnSync('openssl', ['version']).error === undefined;
 
 function openssl(...args: string[]): void {
@@ -52,7 +51,7 @@ async function withReceiver(server: string, clientCa: boolean, run: (port: numbe
   const port = await freePort();
   const out = join(dir, `${server}-${port}.out`);
   const env = { ...process.env, CERT: join(dir, `${server}.crt`), KEY: join(dir, `${server}.key`), ...(clientCa ? { CA: join(dir, 'ca.crt') } : {}) };
-  const rx: ChildProcess = spawn(process.execPath, [join(ROOT, 'test', 'receiver.mjs'), String(port), out, 'tls'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const rx: ChildProcess = tracked(spawn(process.execPath, [join(ROOT, 'test', 'receiver.mjs'), String(port), out, 'tls'], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
   await new Promise((r) => rx.stdout!.once('data', r));
   try {
     await run(port, out);
@@ -140,4 +139,32 @@ t.test('an unreadable --tls-ca is a usage error', { skip }, async (t) => {
   const r = await oqfwd(['-o', 'tls://127.0.0.1:9', '--tls-ca', join(dir, 'nope.crt')]);
   t.equal(r.code, 2);
   t.match(r.stderr, /--tls-ca .*nope\.crt: No such file or directory/);
+});
+
+t.test('TLS files are checked before connecting: each a usage error naming the file', { skip }, async (t) => {
+  const notPem = join(dir, 'not.pem');
+  writeFileSync(notPem, 'hello\n');
+  const cases: Array<[string[], RegExp]> = [
+    [['--tls-cert', join(dir, 'client.crt')], /--tls-cert .*client\.crt needs --tls-key/],
+    [['--tls-key', join(dir, 'client.key')], /--tls-key .*client\.key needs --tls-cert/],
+    [['--tls-cert', join(dir, 'client.crt'), '--tls-key', join(dir, 'good.key')], /--tls-cert .*client\.crt and --tls-key .*good\.key do not go together/],
+    [['--tls-cert', notPem, '--tls-key', join(dir, 'client.key')], /--tls-cert .*not\.pem: not a PEM certificate/],
+    [['--tls-cert', join(dir, 'client.crt'), '--tls-key', notPem], /--tls-key .*not\.pem: not a PEM private key/],
+    [['--tls-ca', notPem], /--tls-ca .*not\.pem: no PEM certificate in it/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await oqfwd(['-o', 'tls://127.0.0.1:9', ...args]);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+    t.equal(r.stderr.trimEnd().split('\n').length, 1, 'one line');
+  }
+});
+
+t.test('tcp:// to a TLS receiver: not confirmed, exit non-zero, nothing taken as delivered', { skip }, async (t) => {
+  await withReceiver('good', false, async (port, out) => {
+    const r = await oqfwd(['--connect-timeout', '2', '-o', `tcp://127.0.0.1:${port}`]);
+    t.not(r.code, 0, r.stderr);
+    t.match(r.stderr, /100 of 100 events may not have arrived/);
+    t.equal(lines(out), 0);
+  });
 });

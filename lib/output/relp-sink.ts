@@ -77,6 +77,8 @@ export class RelpSink extends Writable implements NetworkSink {
   /** The response to an `open` or `close` awaited, by transaction number. */
   private awaited: { txnr: number; frame: Frame | null } | null = null;
   private stableTimer: NodeJS.Timeout | null = null;
+  /** The start of an event whose end is in the next chunk. */
+  private tail: Buffer | null = null;
 
   constructor(private readonly opts: RelpSinkOptions) {
     super({ highWaterMark: 1024 * 1024 });
@@ -257,13 +259,18 @@ export class RelpSink extends Writable implements NetworkSink {
     this.connector.once('sent the unacknowledged events again (duplicates are possible; --stats counts them)');
   }
 
-  private async send(chunk: Buffer): Promise<void> {
+  private async send(given: Buffer): Promise<void> {
+    // Events arrive whole from the converter; a chunk cut inside one still loses nothing.
+    const chunk = this.tail === null ? given : Buffer.concat([this.tail, given]);
+    this.tail = null;
     const starts: number[] = [];
     const ends: number[] = [];
-    for (let at = 0, nl = chunk.indexOf(10); nl !== -1; at = nl + 1, nl = chunk.indexOf(10, at)) {
+    let at = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; at = nl + 1, nl = chunk.indexOf(10, at)) {
       starts.push(at);
       ends.push(nl);
     }
+    if (at < chunk.length) this.tail = Buffer.from(chunk.subarray(at));
     let k = 0;
     while (k < starts.length) {
       const wire = await this.ready();
@@ -297,7 +304,7 @@ export class RelpSink extends Writable implements NetworkSink {
       const reason = await this.wait(wire, () => wire.drained);
       if (reason !== null) this.lost(wire, reason);
     }
-    this.opts.written?.(chunk); // copied into frames: the chunk itself is not read again
+    this.opts.written?.(given); // copied into frames: the chunk itself is not read again
   }
 
   /** Transaction numbers run out: close this session once everything is acknowledged; the next one starts at 1. */
@@ -311,6 +318,7 @@ export class RelpSink extends Writable implements NetworkSink {
   }
 
   private async finish(): Promise<void> {
+    if (this.tail !== null) await this.send(Buffer.from('\n'));
     for (;;) {
       if (this.unackedCount === 0 && this.wire === null) return;
       const wire = await this.ready();
