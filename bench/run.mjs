@@ -180,9 +180,13 @@ function counter(expect) {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [ROOT + 'bench/count-receiver.mjs', '0', String(expect)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    const ended = new Promise((r) => child.on('close', (code) => r({ code, out })));
+    // Ended when every line arrived ("done"), not when the receiver exits after the close.
+    let end;
+    const ended = new Promise((r) => (end = r));
+    child.on('close', (code) => end({ code, out }));
     child.stdout.setEncoding('utf8').on('data', (d) => {
       out += d;
+      if (/done|timeout/.test(out)) end({ code: /done/.test(out) ? 0 : 1, out });
       const m = /listening (\d+)/.exec(out);
       if (m && !child.port) {
         child.port = Number(m[1]);
@@ -297,6 +301,139 @@ if (peersHere.length > 0 && hasTime) {
     const m = sums[i];
     const label = labels[kind] + (i === 0 ? ' (baseline)' : '');
     rows.push({ scenario: 'file -> TCP', command: label, mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: expect / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wallRatio, cpuRatio: m.cpuRatio });
+  });
+}
+
+// File -> RELP into a real rsyslog imrelp receiver that acknowledges only what it wrote
+// (direct queue, omfile flushed per transaction): oqfwd against rsyslog's own imfile +
+// mmjsonparse + omrelp forwarding the same file.
+const rsyslogLib = rsyslogd === null ? null : rsyslogd.unpacked ? PEERS + 'rsyslog/usr/lib/x86_64-linux-gnu' : '/usr/lib/x86_64-linux-gnu';
+const hasRelp = rsyslogLib !== null && existsSync(rsyslogLib + '/rsyslog/imrelp.so') && existsSync(rsyslogLib + '/rsyslog/omrelp.so');
+
+function rsyslog(work, conf) {
+  mkdirSync(work, { recursive: true });
+  writeFileSync(work + 'rsyslog.conf', conf);
+  return spawn(rsyslogd.bin, ['-n', '-f', work + 'rsyslog.conf', '-i', work + 'pid', '-M', rsyslogLib + '/rsyslog'], { stdio: 'ignore', env: { ...process.env, LD_LIBRARY_PATH: rsyslogLib } });
+}
+
+async function listening(port) {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((r) => {
+      const c = connect(port, '127.0.0.1', () => r(c.destroy() || true));
+      c.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+const freePort = async () => {
+  const { createServer } = await import('node:net');
+  return new Promise((r) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = srv.address().port;
+      srv.close(() => r(port));
+    });
+  });
+};
+
+const countLines = (path) => {
+  const b = readFileSync(path);
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
+};
+
+/** When `path` holds `expect` lines: polled by size, the time of its last growth. */
+async function filled(path, expect, started) {
+  let size = -1;
+  let grew = started;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = existsSync(path) ? statSync(path).size : 0;
+    if (now !== size) {
+      size = now;
+      grew = process.hrtime.bigint();
+      continue;
+    }
+    if (size > 0 && countLines(path) >= expect) return Number(grew - started) / 1e9;
+    if (Number(process.hrtime.bigint() - grew) / 1e9 > 60) throw new Error(`${path}: ${countLines(path)} of ${expect} lines`);
+  }
+}
+
+async function relpRun(kind, file, expect) {
+  const work = DATA + 'relp-' + kind + '/';
+  spawnSync('rm', ['-rf', work]);
+  const port = await freePort();
+  const out = work + 'out.log';
+  const rx = rsyslog(
+    work + 'rx/',
+    `global(workDirectory="${work}rx" maxMessageSize="64m")
+main_queue(queue.type="Direct")
+module(load="imrelp")
+input(type="imrelp" port="${port}" address="127.0.0.1" maxDataSize="64m")
+template(name="event" type="string" string="%msg%\\n")
+action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriting="off")
+`,
+  );
+  await listening(port);
+  const started = process.hrtime.bigint();
+  let wall;
+  let cpu;
+  let rss;
+  if (kind === 'oqfwd') {
+    const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `relp://127.0.0.1:${port}`, file], { stdio: 'ignore' });
+    const code = await new Promise((r) => child.on('close', r));
+    wall = Number(process.hrtime.bigint() - started) / 1e9;
+    if (code !== 0) throw new Error(`oqfwd -> RELP exited ${code}`);
+    const t = readFileSync(TIMES, 'utf8').trim().split(' ').map(Number);
+    cpu = t[1] + t[2];
+    rss = t[3];
+    if (countLines(out) < expect) throw new Error(`oqfwd -> RELP: ${countLines(out)} of ${expect} events written`);
+  } else {
+    const fwd = rsyslog(
+      work + 'fwd/',
+      `global(workDirectory="${work}fwd" maxMessageSize="1m")
+module(load="imfile")
+module(load="mmjsonparse")
+module(load="omrelp")
+template(name="json" type="string" string="%$!all-json%")
+input(type="imfile" file="${file}" tag="osquery" ruleset="fwd")
+ruleset(name="fwd") {
+  action(type="mmjsonparse" cookie="")
+  action(type="omrelp" target="127.0.0.1" port="${port}" template="json")
+}
+`,
+    );
+    wall = await filled(out, expect, started);
+    cpu = cpuOf(fwd.pid);
+    rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${fwd.pid}/status`, 'utf8'))?.[1]);
+    fwd.kill('SIGTERM');
+    await new Promise((r) => fwd.on('close', r));
+  }
+  rx.kill('SIGTERM');
+  await new Promise((r) => rx.on('close', r));
+  spawnSync('rm', ['-rf', work]);
+  return { wall, cpu, rss };
+}
+
+if (!hasRelp) notes.push('rsyslog with imrelp/omrelp: not unpacked (bash test/peers/fetch.sh): file -> RELP not measured');
+if (hasRelp && hasTime) {
+  process.stderr.write(`measuring file -> RELP (${(results.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
+  const expect = eventsOf(results.path);
+  const kinds = ['rsyslog', 'oqfwd'];
+  const runs = { rsyslog: [], oqfwd: [] };
+  for (let r = 0; r < RUNS; r++) {
+    for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) runs[kind].push(await relpRun(kind, results.path, expect));
+  }
+  const sums = summarise(kinds.map((k) => runs[k]), 0);
+  const labels = { rsyslog: 'rsyslog imfile + mmjsonparse + omrelp (baseline)', oqfwd: 'oqfwd -o relp://' };
+  kinds.forEach((kind, i) => {
+    const m = sums[i];
+    rows.push({ scenario: 'file -> RELP', command: labels[kind], mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: expect / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wallRatio, cpuRatio: m.cpuRatio });
   });
 }
 

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { fileInput, STDIN_NAME, type InputItem } from '../lib/input.js';
+import { scratch } from './helpers.js';
 
 async function items(files: string[], stdin = new PassThrough()): Promise<{ items: InputItem[]; errors: string[] }> {
   const errors: string[] = [];
@@ -13,7 +13,7 @@ async function items(files: string[], stdin = new PassThrough()): Promise<{ item
 }
 
 t.test('files and stdin in order, each framed by open and close', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'oqfwd-'));
+  const dir = scratch('input');
   writeFileSync(join(dir, 'a'), 'A\n');
   writeFileSync(join(dir, 'b'), 'B\n');
   const stdin = new PassThrough();
