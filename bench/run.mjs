@@ -15,6 +15,9 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DATA = ROOT + 'bench/data/';
 const OQFWD = ROOT + 'dist/bin/oqfwd.js';
 const MB = Number(process.env.BENCH_MB ?? 100);
+/** BENCH_ONLY=tcp,relp: only the scenarios whose first word is listed (results, snapshots, glog, mixed, tcp, relp, ...). */
+const ONLY = process.env.BENCH_ONLY?.split(',') ?? null;
+const wanted = (name) => ONLY === null || ONLY.includes(name.split(/[ -]/)[0].toLowerCase());
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TIME = '/usr/bin/time';
 const TIMES = DATA + 'time.out';
@@ -93,6 +96,7 @@ const rows = [];
 const notes = [];
 
 function scenario(name, file, events, commands) {
+  if (!wanted(name)) return;
   process.stderr.write(`measuring ${name} (${(file.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
   const results = measure(commands);
   for (const r of results) {
@@ -160,8 +164,8 @@ const startup = (argv) => {
   for (let i = 0; i < 15; i++) xs.push(timed(argv).wall);
   return median(xs);
 };
-const nodeStart = startup([node, '-e', '']);
-const oqStart = startup(oq('--version'));
+const nodeStart = wanted('startup') ? startup([node, '-e', '']) : NaN;
+const oqStart = wanted('startup') ? startup(oq('--version')) : NaN;
 
 // File -> TCP to a local receiver that counts lines: oqfwd against rsyslog (imfile +
 // mmjsonparse + omfwd) and syslog-ng (file + json-parser + network), where
@@ -282,7 +286,7 @@ const peersHere = [rsyslogd && 'rsyslog', syslogNg && 'syslog-ng'].filter(Boolea
 if (rsyslogd === null) notes.push('rsyslog: not installed and not unpacked (bash test/peers/fetch.sh): not measured as a forwarder');
 if (syslogNg === null) notes.push('syslog-ng: not installed and not unpacked (bash test/peers/fetch.sh): not measured as a forwarder');
 if (peersHere.length > 0 && !hasTime) notes.push('file -> TCP needs GNU time: not measured');
-if (peersHere.length > 0 && hasTime) {
+if (peersHere.length > 0 && hasTime && wanted('tcp')) {
   process.stderr.write(`measuring file -> TCP (${(results.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
   const expect = eventsOf(results.path);
   const kinds = [...peersHere, 'oqfwd'];
@@ -421,7 +425,7 @@ ruleset(name="fwd") {
 }
 
 if (!hasRelp) notes.push('rsyslog with imrelp/omrelp: not unpacked (bash test/peers/fetch.sh): file -> RELP not measured');
-if (hasRelp && hasTime) {
+if (hasRelp && hasTime && wanted('relp')) {
   process.stderr.write(`measuring file -> RELP (${(results.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
   const expect = eventsOf(results.path);
   const kinds = ['rsyslog', 'oqfwd'];

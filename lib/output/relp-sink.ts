@@ -136,6 +136,10 @@ export class RelpSink extends Writable implements NetworkSink {
       const socket = await this.connector.connect();
       const reader = new FrameReader();
       const wire: Wire = new Wire(socket, this.opts.target.tls !== null, (d) => this.received(wire, reader, d));
+      // A RELP server does not half-close to go on reading: its FIN ends the session, and
+      // the frames it did not answer go again (a server killed while we wait on
+      // acknowledgements sends nothing else).
+      socket.once('end', () => wire.break('the receiver closed the connection'));
       this.wire = wire;
       this.txnr = 1;
       this.sessionAcks = 0;
