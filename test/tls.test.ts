@@ -168,3 +168,35 @@ t.test('tcp:// to a TLS receiver: not confirmed, exit non-zero, nothing taken as
     t.equal(lines(out), 0);
   });
 });
+
+t.test('relp+tls://: RELP over a verified TLS connection, every event acknowledged', { skip }, async (t) => {
+  const { createServer } = await import('node:tls');
+  const { FrameReader } = await import('../lib/output/relp-frame.js');
+  const got: string[] = [];
+  const srv = createServer({ cert: readFileSync(join(dir, 'good.crt')), key: readFileSync(join(dir, 'good.key')) }, (s) => {
+    const reader = new FrameReader();
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => {
+      for (const f of reader.push(d)) {
+        const answer = f.command === 'open' ? '200 OK\nrelp_version=0\ncommands=syslog' : f.command === 'close' ? '' : '200 OK';
+        if (f.command === 'syslog') got.push(f.data.toString());
+        s.write(`${f.txnr} rsp ${Buffer.byteLength(answer)}${answer === '' ? '' : ' ' + answer}\n`);
+        if (f.command === 'close') s.end();
+      }
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    const r = await oqfwd(['--stats', '-o', `relp+tls://127.0.0.1:${port}`, '--tls-ca', ca1()]);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stderr, /stats: confirmed_events +100$/m);
+    t.equal(got.length, 100);
+    t.match(got[99]!, /^<14>1 - \S+ oqfwd - - - \{"kind":"result",.*"seq":"99"/);
+    const bad = await oqfwd(['-o', `relp+tls://127.0.0.1:${port}`]);
+    t.equal(bad.code, 5, 'and verified: an unknown CA is refused');
+    t.match(bad.stderr, /certificate verification failed/);
+  } finally {
+    srv.close();
+  }
+});
