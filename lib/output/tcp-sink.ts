@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { ConnectError, Connector, STABLE_MS, type Target } from './connect.js';
 import { countLines, UndeliveredError, type DeliveryCounters, type NetworkSink } from './delivery.js';
-import { Wire } from './wire.js';
+import { CLOSED, Wire } from './wire.js';
 
 /** How a TCP sink connects, and how much it holds. */
 export interface TcpSinkOptions {
@@ -258,6 +258,12 @@ export class TcpSink extends Writable implements NetworkSink {
         if (wire !== null) await this.closeQuietly(wire);
         return;
       }
+      // Our FIN waits until a receiver's FIN sent before our last bytes reached it is here.
+      const early = await wire.until(() => wire.idle && (wire.peerEnded || Date.now() - wire.lastWriteDone >= LINGER_MS), this.opts.stallTimeoutMs, LINGER_MS);
+      if (early !== null && early !== 'deadline') {
+        this.lost(wire, early);
+        continue;
+      }
       // A FIN that came while events were still going out, and no proof since that the
       // receiver still reads: its answer to our FIN would prove nothing. Send the window
       // again on a new connection.
@@ -265,18 +271,9 @@ export class TcpSink extends Writable implements NetworkSink {
         this.lost(wire, 'the receiver closed the connection before the end');
         continue;
       }
-      const early = await wire.until(() => wire.idle && (wire.peerEnded || Date.now() - wire.lastWriteDone >= LINGER_MS), this.opts.stallTimeoutMs, LINGER_MS);
-      if (early !== null && early !== 'deadline') {
-        this.lost(wire, early);
-        continue;
-      }
-      if (wire.peerEnded && !wire.stillReads(QUIET_CLOSE_MS)) {
-        this.lost(wire, 'the receiver closed the connection before the end');
-        continue;
-      }
       // End our side; the receiver's FIN, with no reset, says it read everything.
       wire.socket.end();
-        const reason = await wire.until(() => wire.peerEnded && wire.closed && wire.broken === 'connection closed', this.opts.stallTimeoutMs);
+      const reason = await wire.until(() => wire.peerEnded && wire.closed && wire.broken === CLOSED, this.opts.stallTimeoutMs);
       if (reason === null) {
         this.confirmAll();
         if (this.wire === wire) this.wire = null;

@@ -2,6 +2,9 @@ import type { Socket } from 'node:net';
 import { SLICE_BYTES } from './delivery.js';
 import { tlsFailure } from './connect.js';
 
+/** Why a connection that ended with neither error nor reset broke: it closed. */
+export const CLOSED = 'connection closed';
+
 /**
  * One connection to a receiver, as the sinks see it: writes sliced so that progress within
  * a large event shows, the time of the last progress, and how the connection ended. Sinks
@@ -61,7 +64,7 @@ export class Wire {
     });
     socket.on('close', () => {
       this.closed = true;
-      this.break('connection closed');
+      this.break(CLOSED);
     });
   }
 
