@@ -15,7 +15,7 @@ export const EXIT = {
   OUTPUT: 4,
   /** The receiver could not be reached within --connect-timeout, or refused for good (TLS, RELP). */
   CONNECT: 5,
-  /** The receiver did not confirm every event (a reset, silence, missing RELP acknowledgements). */
+  /** A TCP receiver did not confirm every event: silence at the end where its FIN should have come. */
   UNDELIVERED: 6,
   /** A bug in oqfwd. */
   SOFTWARE: 70,
