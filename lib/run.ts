@@ -90,6 +90,7 @@ export function start(options: Options, io: Io): Running {
         net = await networkSink(dest, options, reporter, (b) => converter.recycle(b));
         sink = net;
         // Connect before reading: a one-shot run to a receiver that is not there reads nothing.
+        if (stoppedBy !== null) throw new StoppedError('stopped');
         opening = true;
         await net.open();
         opening = false;
