@@ -151,6 +151,13 @@ function cleanUp(): void {
 }
 tap.teardown(cleanUp);
 process.once('exit', cleanUp);
+// tap ends a test file that outlives its timeout with a signal: clean up on the way out too.
+for (const [signal, code] of [['SIGALRM', 142], ['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    cleanUp();
+    process.exit(code);
+  });
+}
 
 /** `child`, killed (SIGCONT, then SIGKILL) when the test file ends if it still runs. */
 export function tracked<C extends ChildProcess>(child: C): C {

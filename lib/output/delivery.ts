@@ -1,4 +1,6 @@
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { Connector, type Target } from './connect.js';
+import type { Wire } from './wire.js';
 
 /** What a network sink knows of its events, for --stats and the end of a run. Every count is exact. */
 export interface DeliveryCounters {
@@ -50,5 +52,72 @@ export function countLines(b: Buffer): number {
   return n;
 }
 
-/** A large write is sliced so that progress inside one event is seen, and a slow receiver is no stall. */
-export const SLICE_BYTES = 256 * 1024;
+/** What every network sink is given. */
+export interface SinkOptions {
+  target: Target;
+  /** How long an outage (or the first connection) may last before the sink fails, ms; 0 is forever. Default 30 s. */
+  connectTimeoutMs: number;
+  /** Nothing moving for this long while waiting means a dead or stopped receiver, ms; 0 is never. Default 60 s. */
+  stallTimeoutMs: number;
+  /** Told of connection events worth a line on stderr. */
+  notify: (message: string) => void;
+  /** Told of each chunk the sink will not read again, so that its memory can be reused. Default: nobody. */
+  written?: (chunk: Buffer) => void;
+}
+
+/**
+ * What TCP and RELP sinks share: the stream plumbing, the connector, the current connection
+ * and its proof timer. Each says how it sends a chunk, how it finishes, how it opens.
+ */
+export abstract class ConnectedSink extends Writable implements NetworkSink {
+  abstract readonly acknowledges: boolean;
+  protected readonly c = { bytesSent: 0, eventsSent: 0, eventsConfirmed: 0, eventsReplayed: 0 };
+  protected readonly connector: Connector;
+  protected wire: Wire | null = null;
+  protected stableTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: SinkOptions) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.connector = new Connector(opts.target, { connectTimeoutMs: opts.connectTimeoutMs, notify: opts.notify });
+  }
+
+  get counters(): DeliveryCounters {
+    return { ...this.c, reconnects: this.connector.reconnects };
+  }
+
+  abstract unconfirmed(): number;
+  abstract open(): Promise<void>;
+  protected abstract send(chunk: Buffer): Promise<void>;
+  protected abstract finish(): Promise<void>;
+
+  stop(): void {
+    this.connector.stop();
+  }
+
+  /** Calls `proved()` every 100 ms from `ms` on, while `wire` is current and unbroken, until it says yes; then the outage is over. */
+  protected prove(wire: Wire, ms: number, proved: () => boolean): void {
+    if (this.stableTimer !== null) clearTimeout(this.stableTimer);
+    const check = (): void => {
+      this.stableTimer = null;
+      if (this.wire !== wire || wire.broken !== null) return;
+      if (proved()) this.connector.stable();
+      else this.stableTimer = setTimeout(check, 100);
+    };
+    this.stableTimer = setTimeout(check, ms);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.send(chunk).then(() => done(), done);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.finish().then(() => done(), done);
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    this.stop();
+    if (this.stableTimer !== null) clearTimeout(this.stableTimer);
+    this.wire?.break('closed');
+    done(err);
+  }
+}

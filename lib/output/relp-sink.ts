@@ -1,27 +1,17 @@
-import { Writable } from 'node:stream';
 import { VERSION } from '../version.js';
-import { ConnectError, Connector, STABLE_MS, type Target } from './connect.js';
-import type { DeliveryCounters, NetworkSink } from './delivery.js';
+import { ConnectError, STABLE_MS } from './connect.js';
+import { ConnectedSink, type SinkOptions } from './delivery.js';
 import { frame, FrameReader, MAX_TXNR, RelpProtocolError, responseStatus, syslogFrames, type Frame } from './relp-frame.js';
 import { Wire } from './wire.js';
 
 /** How a RELP sink connects, and how much it leaves unacknowledged. */
-export interface RelpSinkOptions {
-  target: Target;
-  /** How long an outage (or the first connection) may last before the sink fails, ms; 0 is forever. Default 30 s. */
-  connectTimeoutMs: number;
-  /** Nothing moving (no write, no acknowledgement) for this long while waiting means a dead receiver, ms; 0 is never. Default 60 s. */
-  stallTimeoutMs: number;
+export interface RelpSinkOptions extends SinkOptions {
   /** Frames sent and not acknowledged, at most. Default {@link DEFAULT_RELP_WINDOW}. */
   window: number;
   /** Bytes of frames sent and not acknowledged, at most (one frame always goes). Default 16 MiB. */
   windowBytes: number;
   /** HOSTNAME of the syslog header each event travels in. */
   host: string;
-  /** Told of connection events worth a line on stderr. */
-  notify: (message: string) => void;
-  /** Told of each chunk once its events were copied into frames, so that its memory can be reused. Default: nobody. */
-  written?: (chunk: Buffer) => void;
   /** The highest transaction number used before the session is renewed. Default {@link MAX_TXNR}; tests lower it. */
   maxTxnr?: number;
 }
@@ -59,13 +49,10 @@ export function syslogPrefix(host: string): Buffer {
  * again: the receiver may get those twice, never none. At the end, the sink waits for every
  * acknowledgement, then closes the session.
  */
-export class RelpSink extends Writable implements NetworkSink {
+export class RelpSink extends ConnectedSink {
   readonly acknowledges = true;
-  private readonly c = { bytesSent: 0, eventsSent: 0, eventsConfirmed: 0, eventsReplayed: 0 };
-  private readonly connector: Connector;
   private readonly prefix: Buffer;
   private readonly maxTxnr: number;
-  private wire: Wire | null = null;
   /** The next transaction number of the current session. */
   private txnr = 1;
   /** Frames sent and not acknowledged, oldest first, over every session since. */
@@ -76,19 +63,13 @@ export class RelpSink extends Writable implements NetworkSink {
   private sessionAcks = 0;
   /** The response to an `open` or `close` awaited, by transaction number. */
   private awaited: { txnr: number; frame: Frame | null } | null = null;
-  private stableTimer: NodeJS.Timeout | null = null;
   /** The start of an event whose end is in the next chunk. */
   private tail: Buffer | null = null;
 
   constructor(private readonly opts: RelpSinkOptions) {
-    super({ highWaterMark: 1024 * 1024 });
-    this.connector = new Connector(opts.target, { connectTimeoutMs: opts.connectTimeoutMs, notify: opts.notify });
+    super(opts);
     this.prefix = syslogPrefix(opts.host);
     this.maxTxnr = opts.maxTxnr ?? MAX_TXNR;
-  }
-
-  get counters(): DeliveryCounters {
-    return { ...this.c, reconnects: this.connector.reconnects };
   }
 
   unconfirmed(): number {
@@ -97,25 +78,6 @@ export class RelpSink extends Writable implements NetworkSink {
 
   async open(): Promise<void> {
     await this.session();
-  }
-
-  stop(): void {
-    this.connector.stop();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.send(chunk).then(() => done(), done);
-  }
-
-  override _final(done: (error?: Error | null) => void): void {
-    this.finish().then(() => done(), done);
-  }
-
-  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
-    this.stop();
-    if (this.stableTimer !== null) clearTimeout(this.stableTimer);
-    this.wire?.break('closed');
-    done(err);
   }
 
   /** Waits for `done()` on `wire`, with the stall timeout (or `ms`). */
@@ -149,14 +111,7 @@ export class RelpSink extends Writable implements NetworkSink {
         continue;
       }
       this.resend(wire);
-      if (this.stableTimer !== null) clearTimeout(this.stableTimer);
-      const prove = (): void => {
-        this.stableTimer = null;
-        if (this.wire !== wire || wire.broken !== null) return;
-        if (this.sessionAcks > 0 || this.unackedCount === 0) this.connector.stable();
-        else this.stableTimer = setTimeout(prove, 100);
-      };
-      this.stableTimer = setTimeout(prove, STABLE_MS);
+      this.prove(wire, STABLE_MS, () => this.sessionAcks > 0 || this.unackedCount === 0);
       return wire;
     }
   }
@@ -263,7 +218,7 @@ export class RelpSink extends Writable implements NetworkSink {
     this.connector.once('sent the unacknowledged events again (duplicates are possible; --stats counts them)');
   }
 
-  private async send(given: Buffer): Promise<void> {
+  protected async send(given: Buffer): Promise<void> {
     // Events arrive whole from the converter; a chunk cut inside one still loses nothing.
     const chunk = this.tail === null ? given : Buffer.concat([this.tail, given]);
     this.tail = null;
@@ -321,7 +276,7 @@ export class RelpSink extends Writable implements NetworkSink {
     await this.close(wire);
   }
 
-  private async finish(): Promise<void> {
+  protected async finish(): Promise<void> {
     if (this.tail !== null) await this.send(Buffer.from('\n'));
     for (;;) {
       if (this.unackedCount === 0 && this.wire === null) return;

@@ -1,21 +1,11 @@
-import { Writable } from 'node:stream';
-import { ConnectError, Connector, STABLE_MS, type Target } from './connect.js';
-import { countLines, UndeliveredError, type DeliveryCounters, type NetworkSink } from './delivery.js';
+import { ConnectError, STABLE_MS } from './connect.js';
+import { ConnectedSink, countLines, UndeliveredError, type SinkOptions } from './delivery.js';
 import { CLOSED, Wire } from './wire.js';
 
 /** How a TCP sink connects, and how much it holds. */
-export interface TcpSinkOptions {
-  target: Target;
-  /** How long an outage (or the first connection) may last before the sink fails, ms; 0 is forever. Default 30 s. */
-  connectTimeoutMs: number;
-  /** Nothing moving for this long means a dead or stopped receiver, ms; 0 is never. Default 60 s. */
-  stallTimeoutMs: number;
+export interface TcpSinkOptions extends SinkOptions {
   /** Bytes of the latest events sent again after a reconnect. Default 16 MiB. */
   replayBytes: number;
-  /** Told of connection events worth a line on stderr. */
-  notify: (message: string) => void;
-  /** Told of each chunk the sink will not read again, so that its memory can be reused. Default: nobody. */
-  written?: (chunk: Buffer) => void;
 }
 
 /**
@@ -51,11 +41,8 @@ export const LINGER_MS = 500;
  * While the receiver is slow or away, `_write` does not complete, so the pipeline stops
  * reading input: memory is the replay window plus one chunk, however long the outage.
  */
-export class TcpSink extends Writable implements NetworkSink {
+export class TcpSink extends ConnectedSink {
   readonly acknowledges = false;
-  private readonly c = { bytesSent: 0, eventsSent: 0, eventsConfirmed: 0, eventsReplayed: 0 };
-  private readonly connector: Connector;
-  private wire: Wire | null = null;
   /** The latest chunks written and not confirmed, oldest first, at least `replayBytes` of them when there are. */
   private window: Buffer[] = [];
   /** Events in each chunk of the window. */
@@ -70,15 +57,9 @@ export class TcpSink extends Writable implements NetworkSink {
   private needsReplay = false;
   /** The end of input was reached: the receiver's FIN is now the answer to ours. */
   private finishing = false;
-  private stableTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: TcpSinkOptions) {
-    super({ highWaterMark: 1024 * 1024 });
-    this.connector = new Connector(opts.target, { connectTimeoutMs: opts.connectTimeoutMs, notify: opts.notify });
-  }
-
-  get counters(): DeliveryCounters {
-    return { ...this.c, reconnects: this.connector.reconnects };
+    super(opts);
   }
 
   unconfirmed(): number {
@@ -87,25 +68,6 @@ export class TcpSink extends Writable implements NetworkSink {
 
   async open(): Promise<void> {
     await this.reconnect();
-  }
-
-  stop(): void {
-    this.connector.stop();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.send(chunk).then(() => done(), done);
-  }
-
-  override _final(done: (error?: Error | null) => void): void {
-    this.finish().then(() => done(), done);
-  }
-
-  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
-    this.stop();
-    if (this.stableTimer !== null) clearTimeout(this.stableTimer);
-    this.wire?.break('closed');
-    done(err);
   }
 
   /** Keeps `chunk` (or a copy) in the window; returns what was kept. */
@@ -136,7 +98,7 @@ export class TcpSink extends Writable implements NetworkSink {
     this.needsReplay = false;
   }
 
-  private async send(chunk: Buffer): Promise<void> {
+  protected async send(chunk: Buffer): Promise<void> {
     const events = countLines(chunk);
     const kept = this.remember(chunk, events);
     this.c.eventsSent += events;
@@ -170,14 +132,7 @@ export class TcpSink extends Writable implements NetworkSink {
     // Proved when a write completes STABLE_MS or more after connecting, or when everything
     // written was taken by then: the receiver reads. One that takes a connection and drops
     // it, or fills its buffers and reads no more, does not end an outage.
-    const prove = (): void => {
-      this.stableTimer = null;
-      if (this.wire !== wire || wire.broken !== null) return;
-      if (wire.idle || wire.lastWriteDone - wire.opened >= STABLE_MS) this.connector.stable();
-      else this.stableTimer = setTimeout(prove, 100);
-    };
-    if (this.stableTimer !== null) clearTimeout(this.stableTimer);
-    this.stableTimer = setTimeout(prove, STABLE_MS);
+    this.prove(wire, STABLE_MS, () => wire.idle || wire.lastWriteDone - wire.opened >= STABLE_MS);
     return wire;
   }
 
@@ -242,7 +197,7 @@ export class TcpSink extends Writable implements NetworkSink {
     return wire.until(() => wire.drained, this.opts.stallTimeoutMs);
   }
 
-  private async finish(): Promise<void> {
+  protected async finish(): Promise<void> {
     this.finishing = true;
     for (;;) {
       // A connection that broke after the last write: what it may have lost goes again.

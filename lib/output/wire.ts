@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
-import { SLICE_BYTES } from './delivery.js';
 import { tlsFailure } from './connect.js';
+
+/** A large write is sliced so that progress inside one event is seen, and a slow receiver is no stall. */
+export const SLICE_BYTES = 256 * 1024;
 
 /** Why a connection that ended with neither error nor reset broke: it closed. */
 export const CLOSED = 'connection closed';
