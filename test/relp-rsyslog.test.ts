@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { arrivedIn, exited, freePort, numbered, oqfwd, ROOT, scratch, sleep, tracked, waitFor } from './helpers.js';
+import { exited, freePort, numbered, oqfwd, ROOT, scratch, sleep, tracked, waitFor } from './helpers.js';
 
 const RSYSLOG = join(ROOT, '.peers', 'rsyslog');
 const rsyslogd = join(RSYSLOG, 'usr/sbin/rsyslogd');
@@ -27,6 +27,29 @@ action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriti
 
 function start(conf: string, work: string): ChildProcess {
   return tracked(spawn(rsyslogd, ['-n', '-f', conf, '-i', join(work, 'pid'), '-M', join(lib, 'rsyslog')], { env: { ...process.env, LD_LIBRARY_PATH: lib }, stdio: ['ignore', 'ignore', 'inherit'] }));
+}
+
+/** Events 0..n-1 in rsyslog's output: each whole JSON event counted, torn pieces apart. */
+function events(text: string, n: number): { missing: number; dups: number; torn: number } {
+  const seen = new Uint32Array(n);
+  let torn = 0;
+  for (const line of text.split('\n')) {
+    for (const part of line.split(/(?=\{"kind":)/)) {
+      if (part === '') continue;
+      try {
+        seen[Number((JSON.parse(part) as { columns: { seq: string } }).columns.seq)]!++;
+      } catch {
+        torn++;
+      }
+    }
+  }
+  let missing = 0;
+  let dups = 0;
+  for (const c of seen) {
+    if (c === 0) missing++;
+    else dups += c - 1;
+  }
+  return { missing, dups, torn };
 }
 
 const size = (f: string): number => (existsSync(f) ? readFileSync(f).length : 0);
@@ -56,9 +79,11 @@ t.test('300,000 events over RELP while rsyslog is SIGKILLed and restarted 4 time
   t.equal(r.code, 0, r.stderr);
   t.notMatch(r.stderr, /no progress/, 'each kill noticed at once, not by the stall timeout');
   t.ok(kills >= 2, `${kills} kills while oqfwd ran`);
-  const a = arrivedIn(readFileSync(out, 'utf8'), n);
+  const a = events(readFileSync(out, 'utf8'), n);
   t.equal(a.missing, 0, 'nothing missing');
-  t.equal(a.bad, 0, 'every event intact');
+  // rsyslog killed in the middle of writing a line leaves its start, and the next event
+  // (sent again, as it was never acknowledged) follows on the same line.
+  t.ok(a.torn <= kills, `${a.torn} torn writes, at most one per kill`);
   t.ok(a.dups <= kills * window, `${a.dups} duplicates, at most the window per kill`);
   t.equal(Number(/stats: confirmed_events +(\d+)/.exec(r.stderr)?.[1]), n, 'every event acknowledged');
 });
