@@ -132,7 +132,8 @@ export interface ConnectorOptions {
  * timer on every attempt and an outage clock. An outage ends only when a connection has
  * proved itself ({@link stable}): a receiver that accepts and drops at once, or a dying
  * listener that still takes the first retry, keeps the backoff growing and the clock running.
- * Identical failures in a row are one line, then one summary line per {@link OUTAGE_REPORT_MS}.
+ * Each kind of failure is one line per outage; then at most one line per {@link OUTAGE_REPORT_MS},
+ * counting the failures not shown.
  */
 export class Connector {
   private readonly backoff = new Backoff();
