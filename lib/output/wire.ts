@@ -16,8 +16,6 @@ export class Wire {
   readonly opened = Date.now();
   /** Buffers written and not yet wholly handed to the kernel. */
   pending = 0;
-  /** Slice writes completed. */
-  completed = 0;
   /** What waits to go to the socket, the head partly sent. */
   private readonly queue: Array<{ buf: Buffer; at: number; landed: (() => void) | null }> = [];
   /** Slices in the socket's own queue. */
@@ -102,11 +100,13 @@ export class Wire {
       const last = end === head.buf.length;
       if (last) this.queue.shift();
       this.inSocket++;
-      this.socket.write(slice, () => {
+      this.socket.write(slice, (err) => {
         this.inSocket--;
-        this.completed++;
-        this.lastProgress = this.lastWriteDone = Date.now();
-        if (this.peerEnded && this.firstDoneAfterEnd === 0) this.firstDoneAfterEnd = this.lastWriteDone;
+        // Only a write the kernel took is progress, and proof that no reset had come.
+        if (!err) {
+          this.lastProgress = this.lastWriteDone = Date.now();
+          if (this.peerEnded && this.firstDoneAfterEnd === 0) this.firstDoneAfterEnd = this.lastWriteDone;
+        }
         if (last) {
           this.pending--;
           head.landed?.();
