@@ -1,3 +1,5 @@
+import type { DeliveryCounters } from './output/delivery.js';
+
 /** Every line oqfwd reads ends up in exactly one of the `lines*` counters. */
 export interface Stats {
   /** Input files (or stdin) opened. */
@@ -73,16 +75,8 @@ export function linesRead(s: Stats): number {
   );
 }
 
-/** What a network sink adds to --stats (see output/delivery.ts). */
-export interface SinkStats {
-  bytesSent: number;
-  eventsSent: number;
-  eventsConfirmed: number;
-  eventsReplayed: number;
-  reconnects: number;
-  /** Events converted that the receiver did not confirm: they may not have arrived. */
-  unconfirmed: number;
-}
+/** What a network sink adds to --stats: its counters, and the events converted that the receiver did not confirm. */
+export type SinkStats = DeliveryCounters & { unconfirmed: number };
 
 /** The `--stats` report: one `name value` pair per line, stable names for scripts. */
 export function formatStats(s: Stats, paint: (name: string) => string = (x) => x, sink?: SinkStats): string {
