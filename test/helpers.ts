@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,6 +247,22 @@ export function arrivedIn(text: string, n: number): { missing: number; lines: nu
   let missing = 0;
   for (let i = 0; i < n; i++) if (seen[i] === 0) missing++;
   return { missing, lines, bad, dups };
+}
+
+/** What arrived in the file a receiver wrote (see arrivedIn); nothing when there is no file. */
+export function arrived(file: string, n: number): { missing: number; lines: number; bad: number; dups: number } {
+  return arrivedIn(existsSync(file) ? readFileSync(file, 'utf8') : '', n);
+}
+
+/** Starts test/receiver.mjs on `port`, appending what it reads to `file` (TLS: CERT, KEY, CA in `env`); resolves once it listens. */
+export function receiver(port: number, file: string, env: NodeJS.ProcessEnv = {}, tls = false): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const args = [join(ROOT, 'test', 'receiver.mjs'), String(port), file, ...(tls ? ['tls'] : [])];
+    const child = tracked(spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
+    child.stdout!.once('data', () => resolve(child));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
+  });
 }
 
 /** A loopback TCP server whose connections `handle` decides about; closed with everything when the file ends. */

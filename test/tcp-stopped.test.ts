@@ -1,27 +1,15 @@
 // TCP output against a real receiver process (test/receiver.mjs) on loopback: a stopped
 // receiver, a silent one, and signals while delivering. Every test numbers its
 // events and checks what arrived.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { arrivedIn, BIN, freePort, numbered as numberedIn, oqfwd, ROOT, scratch, sleep, tracked } from './helpers.js';
+import { arrived, BIN, freePort, numbered as numberedIn, oqfwd, receiver, ROOT, scratch, sleep, tracked } from './helpers.js';
 
 const dir = scratch('tcp-stopped');
-const RECEIVER = join(ROOT, 'test', 'receiver.mjs');
 const numbered = (n: number, pad = 0): string => numberedIn(dir, n, pad);
-const arrived = (file: string, n: number): { missing: number; lines: number; bad: number } => arrivedIn(existsSync(file) ? readFileSync(file, 'utf8') : '', n);
-
-/** Starts test/receiver.mjs; resolves once it listens. */
-function receiver(port: number, file: string, env: NodeJS.ProcessEnv = {}, tls = false): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = tracked(spawn(process.execPath, [RECEIVER, String(port), file, ...(tls ? ['tls'] : [])], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
-    child.stdout!.once('data', () => resolve(child));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
-  });
-}
 
 
 t.test('a receiver stopped for 12 s: memory stays bounded, then everything arrives', async (t) => {

@@ -1,29 +1,14 @@
 // TCP output against a real receiver process (test/receiver.mjs) on loopback: restarts,
 // graceful closes, late receivers, no receiver, destinations. Every test numbers its
 // events and checks what arrived.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { arrivedIn, exited, freePort, numbered as numberedIn, oqfwd, ROOT, scratch, sleep, tracked } from './helpers.js';
+import { arrived, exited, freePort, numbered as numberedIn, oqfwd, receiver, scratch, sleep } from './helpers.js';
 
 const dir = scratch('tcp');
-const RECEIVER = join(ROOT, 'test', 'receiver.mjs');
 const numbered = (n: number, pad = 0): string => numberedIn(dir, n, pad);
-const arrived = (file: string, n: number): { missing: number; lines: number; bad: number } => arrivedIn(existsSync(file) ? readFileSync(file, 'utf8') : '', n);
-
-/** Starts test/receiver.mjs; resolves once it listens. */
-function receiver(port: number, file: string, env: NodeJS.ProcessEnv = {}, tls = false): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = tracked(spawn(process.execPath, [RECEIVER, String(port), file, ...(tls ? ['tls'] : [])], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
-    child.stdout!.once('data', () => resolve(child));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
-  });
-}
-
-const stopped = exited;
 
 t.test('1,000,000 events, the receiver SIGKILLed and restarted 5 times: every event arrives', async (t) => {
   const n = 1_000_000;
@@ -40,7 +25,7 @@ t.test('1,000,000 events, the receiver SIGKILLed and restarted 5 times: every ev
     await sleep(150 + rnd() * 500);
     if (run.child.exitCode !== null) break;
     rx.kill('SIGKILL');
-    await stopped(rx);
+    await exited(rx);
     await sleep(50 + rnd() * 300);
     rx = await receiver(port, file);
   }

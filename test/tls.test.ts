@@ -1,11 +1,11 @@
 // TLS output: verification on by default, refused with the reason before any event is sent,
 // client certificates, --tls-servername, --tls-insecure. Certificates are made here with
 // openssl, so they are fresh and the expired one really is.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, freePort, ROOT, scratch, tracked } from './helpers.js';
+import { BIN, freePort, receiver, ROOT, scratch, tracked } from './helpers.js';
 
 const dir = scratch('tls');
 const hasOpenssl = spawnSync('openssl', ['version']).error === undefined;
@@ -50,9 +50,8 @@ writeFileSync(events, Array.from({ length: 100 }, (_, i) => `{"name":"q","column
 async function withReceiver(server: string, clientCa: boolean, run: (port: number, out: string) => Promise<void>): Promise<void> {
   const port = await freePort();
   const out = join(dir, `${server}-${port}.out`);
-  const env = { ...process.env, CERT: join(dir, `${server}.crt`), KEY: join(dir, `${server}.key`), ...(clientCa ? { CA: join(dir, 'ca.crt') } : {}) };
-  const rx: ChildProcess = tracked(spawn(process.execPath, [join(ROOT, 'test', 'receiver.mjs'), String(port), out, 'tls'], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
-  await new Promise((r) => rx.stdout!.once('data', r));
+  const env = { CERT: join(dir, `${server}.crt`), KEY: join(dir, `${server}.key`), ...(clientCa ? { CA: join(dir, 'ca.crt') } : {}) };
+  const rx = await receiver(port, out, env, true);
   try {
     await run(port, out);
   } finally {
@@ -62,7 +61,7 @@ async function withReceiver(server: string, clientCa: boolean, run: (port: numbe
 
 function oqfwd(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, '--connect-timeout', '3', ...args, events], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = tracked(spawn(process.execPath, [BIN, '--connect-timeout', '3', ...args, events], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
