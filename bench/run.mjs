@@ -210,22 +210,27 @@ function cpuOf(pid) {
   }
 }
 
-/** How each peer forwards `file` to `port`: its command line and environment. */
-const forwarders = {
-  rsyslog(file, port, work) {
-    writeFileSync(
-      work + 'rsyslog.conf',
-      `global(workDirectory="${work}" maxMessageSize="1m")
+/**
+ * rsyslog reading `file` with imfile, parsing each line with mmjsonparse and sending it as
+ * JSON (ended by `end`) through the action `output`, after loading `modules`.
+ */
+function rsyslogForwarder(work, file, modules, end, output) {
+  return `global(workDirectory="${work}" maxMessageSize="1m")
 module(load="imfile")
 module(load="mmjsonparse")
-template(name="json" type="string" string="%$!all-json%\\n")
+${modules}template(name="json" type="string" string="%$!all-json%${end}")
 input(type="imfile" file="${file}" tag="osquery" ruleset="fwd")
 ruleset(name="fwd") {
   action(type="mmjsonparse" cookie="")
-  action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" template="json")
+  action(${output} template="json")
 }
-`,
-    );
+`;
+}
+
+/** How each peer forwards `file` to `port`: its command line and environment. */
+const forwarders = {
+  rsyslog(file, port, work) {
+    writeFileSync(work + 'rsyslog.conf', rsyslogForwarder(work, file, '', '\\n', `type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp"`));
     const lib = rsyslogd.unpacked ? PEERS + 'rsyslog/usr/lib/x86_64-linux-gnu' : '/usr/lib/x86_64-linux-gnu';
     return { argv: [rsyslogd.bin, '-n', '-f', work + 'rsyslog.conf', '-i', work + 'pid', '-M', lib + '/rsyslog'], env: { LD_LIBRARY_PATH: lib } };
   },
@@ -398,20 +403,7 @@ action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriti
     rss = t[3];
     if (countLines(out) < expect) throw new Error(`oqfwd -> RELP: ${countLines(out)} of ${expect} events written`);
   } else {
-    const fwd = rsyslog(
-      work + 'fwd/',
-      `global(workDirectory="${work}fwd" maxMessageSize="1m")
-module(load="imfile")
-module(load="mmjsonparse")
-module(load="omrelp")
-template(name="json" type="string" string="%$!all-json%")
-input(type="imfile" file="${file}" tag="osquery" ruleset="fwd")
-ruleset(name="fwd") {
-  action(type="mmjsonparse" cookie="")
-  action(type="omrelp" target="127.0.0.1" port="${port}" template="json")
-}
-`,
-    );
+    const fwd = rsyslog(work + 'fwd/', rsyslogForwarder(work + 'fwd', file, 'module(load="omrelp")\n', '', `type="omrelp" target="127.0.0.1" port="${port}"`));
     wall = await filled(out, expect, started);
     cpu = cpuOf(fwd.pid);
     rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${fwd.pid}/status`, 'utf8'))?.[1]);
