@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { Connector, type Target } from './connect.js';
+import { ConnectError, Connector, type Target } from './connect.js';
 import type { Wire } from './wire.js';
 
 /** What a network sink knows of its events, for --stats and the end of a run. Every count is exact. */
@@ -76,9 +76,9 @@ export abstract class ConnectedSink extends Writable implements NetworkSink {
   protected wire: Wire | null = null;
   protected stableTimer: NodeJS.Timeout | null = null;
 
-  constructor(opts: SinkOptions) {
+  constructor(private readonly sinkOpts: SinkOptions) {
     super({ highWaterMark: 1024 * 1024 });
-    this.connector = new Connector(opts.target, { connectTimeoutMs: opts.connectTimeoutMs, notify: opts.notify });
+    this.connector = new Connector(sinkOpts.target, { connectTimeoutMs: sinkOpts.connectTimeoutMs, notify: sinkOpts.notify });
   }
 
   get counters(): DeliveryCounters {
@@ -92,6 +92,17 @@ export abstract class ConnectedSink extends Writable implements NetworkSink {
 
   stop(): void {
     this.connector.stop();
+  }
+
+  /**
+   * A connection broke: forget it, and tell the connector (`said` is what stderr gets).
+   * A refusal retrying cannot help ends the run.
+   */
+  protected lost(wire: Wire, reason: string, said = reason): void {
+    if (this.wire === wire) this.wire = null;
+    wire.break(reason);
+    if (wire.fatal !== null) throw new ConnectError(`${this.sinkOpts.target.name}: ${wire.fatal}`);
+    this.connector.broke(said);
   }
 
   /** Calls `proved()` every 100 ms from `ms` on, while `wire` is current and unbroken, until it says yes; then the outage is over. */

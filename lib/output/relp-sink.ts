@@ -184,14 +184,6 @@ export class RelpSink extends ConnectedSink {
     }
   }
 
-  /** A session broke: forget it; its unacknowledged frames go again on the next. */
-  private lost(wire: Wire, reason: string): void {
-    if (this.wire === wire) this.wire = null;
-    wire.break(reason);
-    if (wire.fatal !== null) throw new ConnectError(`${this.opts.target.name}: ${wire.fatal}`);
-    this.connector.broke(reason);
-  }
-
   /** Every unacknowledged frame again, renumbered for the new session. */
   private resend(wire: Wire): void {
     if (this.unackedCount === 0) return;

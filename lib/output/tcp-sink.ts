@@ -1,4 +1,4 @@
-import { ConnectError, STABLE_MS } from './connect.js';
+import { STABLE_MS } from './connect.js';
 import { ConnectedSink, countLines, UndeliveredError, type SinkOptions } from './delivery.js';
 import { CLOSED, Wire } from './wire.js';
 
@@ -153,13 +153,10 @@ export class TcpSink extends ConnectedSink {
     wire.break('closed by the receiver');
   }
 
-  /** Why a connection broke, as stderr says it. */
-  private lost(wire: Wire, reason: string): void {
-    if (this.wire === wire) this.wire = null;
-    wire.break(reason);
-    if (wire.fatal !== null) throw new ConnectError(`${this.opts.target.name}: ${wire.fatal}`);
+  /** A connection broke: what it may not have delivered, the window, goes again on the next. */
+  protected override lost(wire: Wire, reason: string): void {
     if (this.windowEvents > 0) this.needsReplay = true;
-    this.connector.broke(reason + tlsHint(wire, this.opts.target.tls !== null));
+    super.lost(wire, reason, reason + tlsHint(wire, this.opts.target.tls !== null));
   }
 
   /**
