@@ -180,9 +180,9 @@ const rsyslogd = peer('rsyslog', 'usr/sbin/rsyslogd');
 const syslogNg = peer('syslog-ng', 'usr/sbin/syslog-ng');
 
 /** Starts the counting receiver; resolves with its port and a promise of its end. */
-function counter(expect) {
+function counter(expect, mode = 'tcp') {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [ROOT + 'bench/count-receiver.mjs', '0', String(expect)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(node, [ROOT + 'bench/count-receiver.mjs', '0', String(expect), '600', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     // Ended when every line arrived ("done"), not when the receiver exits after the close.
     let end;
@@ -255,13 +255,15 @@ log { source(s); parser(p); destination(d); flags(flow-control); };
 };
 
 async function forwardRun(kind, file, expect) {
-  const rx = await counter(expect);
+  const ours = kind.startsWith('oqfwd');
+  const scheme = kind === 'oqfwd-relp' ? 'relp' : 'tcp';
+  const rx = await counter(expect, scheme);
   const started = process.hrtime.bigint();
   let child;
   let cpu = NaN;
   let rss = NaN;
-  if (kind === 'oqfwd') {
-    child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `tcp://127.0.0.1:${rx.port}`, file], { stdio: 'ignore' });
+  if (ours) {
+    child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `${scheme}://127.0.0.1:${rx.port}`, file], { stdio: 'ignore' });
   } else {
     const work = DATA + kind + '-work/';
     spawnSync('rm', ['-rf', work]);
@@ -271,7 +273,7 @@ async function forwardRun(kind, file, expect) {
   }
   const { code, out } = await rx.ended;
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  if (kind === 'oqfwd') {
+  if (ours) {
     await new Promise((r) => child.on('close', r));
     const t = readFileSync(TIMES, 'utf8').trim().split(' ').map(Number);
     cpu = t[1] + t[2];
@@ -294,7 +296,8 @@ if (peersHere.length > 0 && !hasTime) notes.push('file -> TCP needs GNU time: no
 if (peersHere.length > 0 && hasTime && wanted('tcp')) {
   process.stderr.write(`measuring file -> TCP (${(results.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
   const expect = eventsOf(results.path);
-  const kinds = [...peersHere, 'oqfwd'];
+  // oqfwd over RELP into a receiver as cheap as the TCP one: what the protocol costs the sender.
+  const kinds = [...peersHere, 'oqfwd', 'oqfwd-relp'];
   const runs = Object.fromEntries(kinds.map((k) => [k, []]));
   for (let r = 0; r < RUNS; r++) {
     for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) runs[kind].push(await forwardRun(kind, results.path, expect));
@@ -305,6 +308,7 @@ if (peersHere.length > 0 && hasTime && wanted('tcp')) {
     rsyslog: 'rsyslog imfile + mmjsonparse + omfwd',
     'syslog-ng': 'syslog-ng file + json-parser + network',
     oqfwd: 'oqfwd -o tcp://',
+    'oqfwd-relp': 'oqfwd -o relp:// (acknowledging counter)',
   };
   kinds.forEach((kind, i) => {
     const m = sums[i];
@@ -315,7 +319,9 @@ if (peersHere.length > 0 && hasTime && wanted('tcp')) {
 
 // File -> RELP into a real rsyslog imrelp receiver that acknowledges only what it wrote
 // (direct queue, omfile flushed per transaction): oqfwd against rsyslog's own imfile +
-// mmjsonparse + omrelp forwarding the same file.
+// mmjsonparse + omrelp forwarding the same file. oqfwd over plain TCP into the same
+// rsyslog (imtcp, same output) shows what RELP itself costs: on two cores the receiver's
+// work competes with the sender's, which the TCP scenario's counting receiver hides.
 const rsyslogLib = rsyslogd === null ? null : rsyslogd.unpacked ? PEERS + 'rsyslog/usr/lib/x86_64-linux-gnu' : '/usr/lib/x86_64-linux-gnu';
 const hasRelp = rsyslogLib !== null && existsSync(rsyslogLib + '/rsyslog/imrelp.so') && existsSync(rsyslogLib + '/rsyslog/omrelp.so');
 
@@ -377,6 +383,7 @@ async function relpRun(kind, file, expect) {
   const work = DATA + 'relp-' + kind + '/';
   spawnSync('rm', ['-rf', work]);
   const port = await freePort();
+  const tcpPort = await freePort();
   const out = work + 'out.log';
   const rx = rsyslog(
     work + 'rx/',
@@ -384,11 +391,14 @@ async function relpRun(kind, file, expect) {
 main_queue(queue.type="Direct")
 module(load="imrelp")
 input(type="imrelp" port="${port}" address="127.0.0.1" maxDataSize="64m")
+module(load="imtcp" maxSessions="4")
+input(type="imtcp" port="${tcpPort}" address="127.0.0.1")
 template(name="event" type="string" string="%msg%\\n")
 action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriting="off")
 `,
   );
   await listening(port);
+  await listening(tcpPort);
   const started = process.hrtime.bigint();
   let wall;
   let cpu;
@@ -402,6 +412,14 @@ action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriti
     cpu = t[1] + t[2];
     rss = t[3];
     if (countLines(out) < expect) throw new Error(`oqfwd -> RELP: ${countLines(out)} of ${expect} events written`);
+  } else if (kind === 'oqfwd-tcp') {
+    const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `tcp://127.0.0.1:${tcpPort}`, file], { stdio: 'ignore' });
+    wall = await filled(out, expect, started);
+    const code = await new Promise((r) => child.on('close', r));
+    if (code !== 0) throw new Error(`oqfwd -> TCP (rsyslog) exited ${code}`);
+    const t = readFileSync(TIMES, 'utf8').trim().split(' ').map(Number);
+    cpu = t[1] + t[2];
+    rss = t[3];
   } else {
     const fwd = rsyslog(work + 'fwd/', rsyslogForwarder(work + 'fwd', file, 'module(load="omrelp")\n', '', `type="omrelp" target="127.0.0.1" port="${port}"`));
     wall = await filled(out, expect, started);
@@ -420,13 +438,13 @@ if (!hasRelp) notes.push('rsyslog with imrelp/omrelp: not unpacked (bash test/pe
 if (hasRelp && hasTime && wanted('relp')) {
   process.stderr.write(`measuring file -> RELP (${(results.bytes / 1e6).toFixed(0)} MB, ${RUNS} runs) ...\n`);
   const expect = eventsOf(results.path);
-  const kinds = ['rsyslog', 'oqfwd'];
-  const runs = { rsyslog: [], oqfwd: [] };
+  const kinds = ['rsyslog', 'oqfwd', 'oqfwd-tcp'];
+  const runs = { rsyslog: [], oqfwd: [], 'oqfwd-tcp': [] };
   for (let r = 0; r < RUNS; r++) {
     for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) runs[kind].push(await relpRun(kind, results.path, expect));
   }
   const sums = summarise(kinds.map((k) => runs[k]), 0);
-  const labels = { rsyslog: 'rsyslog imfile + mmjsonparse + omrelp (baseline)', oqfwd: 'oqfwd -o relp://' };
+  const labels = { rsyslog: 'rsyslog imfile + mmjsonparse + omrelp (baseline)', oqfwd: 'oqfwd -o relp://', 'oqfwd-tcp': 'oqfwd -o tcp:// into the same rsyslog (imtcp)' };
   kinds.forEach((kind, i) => {
     const m = sums[i];
     rows.push({ scenario: 'file -> RELP', command: labels[kind], mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: expect / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wallRatio, cpuRatio: m.cpuRatio });

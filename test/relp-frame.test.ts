@@ -1,7 +1,7 @@
 // RELP framing: the server's frames parsed across any chunk boundary, bad framing refused,
 // and our syslog frames as librelp's doc/relp.md describes them.
 import t from 'tap';
-import { frame, FrameReader, RelpProtocolError, responseStatus, syslogFrames } from '../lib/output/relp-frame.js';
+import { frame, FrameReader, RelpProtocolError, responseStatus, statusCode, syslogFrames } from '../lib/output/relp-frame.js';
 import { parseDestination, describeDestination } from '../lib/output/destination.js';
 import { Backoff, BACKOFF_MAX_MS, BACKOFF_MIN_MS, tlsFailure } from '../lib/output/connect.js';
 
@@ -45,6 +45,26 @@ t.test('our frames: header, data length in bytes, trailer', async (t) => {
   t.equal(f.buf.toString(), '41 syslog 32 <14>1 - h oqfwd - - - {"a":"é"}\n42 syslog 29 <14>1 - h oqfwd - - - {"b":2}\n');
   t.equal(f.buf.subarray(f.msgStart[1], f.msgEnd[1]).toString(), '<14>1 - h oqfwd - - - {"b":2}');
   t.same(responseStatus(Buffer.from('200 OK\ncommands=syslog')), { code: 200, text: '200 OK', offers: 'commands=syslog' });
+});
+
+t.test('status codes read in place: three digits or none', async (t) => {
+  const b = Buffer.from('x200 OK|500 no|20|2x0 OK');
+  t.equal(statusCode(b, 1, 7), 200);
+  t.equal(statusCode(b, 8, 14), 500);
+  t.equal(statusCode(b, 15, 17), 0, 'too short');
+  t.equal(statusCode(b, 18, 24), 0, 'not digits');
+});
+
+t.test('the visitor sees each frame in place; the reader keeps only an unfinished one', async (t) => {
+  const r = new FrameReader();
+  const seen: string[] = [];
+  const visit = (txnr: number, command: string, buf: Buffer, start: number, end: number): void => {
+    seen.push(`${txnr}/${command}/${buf.toString('latin1', start, end)}`);
+  };
+  r.feed(Buffer.from('5 rsp 6 200 OK\n6 rsp 6 20'), visit);
+  t.same(seen, ['5/rsp/200 OK']);
+  r.feed(Buffer.from('0 OK\n7 rsp 0\n'), visit);
+  t.same(seen, ['5/rsp/200 OK', '6/rsp/200 OK', '7/rsp/']);
 });
 
 t.test('destinations: every scheme, and back', async (t) => {

@@ -87,6 +87,7 @@ t.test('every event one syslog frame in an RFC 5424 envelope, acknowledged, exit
 t.test('the window holds: never more frames unacknowledged than --relp-window', async (t) => {
   // Acknowledge in bursts: hold frames until 20 are waiting, then answer them all.
   const held: Array<() => void> = [];
+  const got: string[] = [];
   const slow = await server((socket) => {
     const reader = new FrameReader();
     let outstanding = 0;
@@ -99,6 +100,7 @@ t.test('the window holds: never more frames unacknowledged than --relp-window', 
           t.ok(most <= 20, `at most ${most} frames were unacknowledged`);
           t.equal(most, 20, 'and the window was used');
         } else {
+          got.push(f.data.toString('utf8').replace(/^<14>1 - \S+ oqfwd - - - /, '') + '\n');
           outstanding++;
           most = Math.max(most, outstanding);
           held.push(() => socket.write(`${f.txnr} rsp 6 200 OK\n`));
@@ -114,6 +116,9 @@ t.test('the window holds: never more frames unacknowledged than --relp-window', 
   });
   const r = await oqfwd(['--relp-window', '20', '-o', `relp://127.0.0.1:${slow.port}`, numbered(dir, 1000)]).done;
   t.equal(r.code, 0, r.stderr);
+  // Frame buffers are reused once acknowledged: a reuse too early would garble these.
+  const a = arrivedIn(got.join(''), 1000);
+  t.equal(a.missing + a.dups + a.bad, 0, 'each event once, intact');
 });
 
 t.test('acknowledgements stop coming: exit non-zero with exactly how many are missing', async (t) => {
@@ -138,6 +143,7 @@ t.test('serverclose and a refusal: the unacknowledged frames go again on a new s
   t.match(r.stderr, /the receiver refused an event: 500 command disabled/);
   const a = arrivedIn(bodies(rx.sessions), 2000);
   t.equal(a.missing, 0, 'nothing missing');
+  t.equal(a.bad, 0, 'nothing garbled (frame buffers are reused only once acknowledged)');
   t.ok(a.dups <= 2 * 50, `${a.dups} duplicates, no more than a window per break`);
   t.equal(stats(r.stderr, 'confirmed_events'), 2000);
   t.equal(stats(r.stderr, 'events_replayed') >= a.dups, true, 'replays counted');

@@ -1,7 +1,7 @@
 import { VERSION } from '../version.js';
 import { ConnectError, STABLE_MS } from './connect.js';
 import { ConnectedSink, type SinkOptions } from './delivery.js';
-import { frame, FrameReader, MAX_TXNR, RelpProtocolError, responseStatus, syslogFrames, type Frame } from './relp-frame.js';
+import { frame, FRAME_OVERHEAD, FrameReader, MAX_TXNR, RelpProtocolError, responseStatus, statusCode, syslogFrames, writeSyslogFrames, type Frame } from './relp-frame.js';
 import { Wire } from './wire.js';
 
 /** How a RELP sink connects, and how much it leaves unacknowledged. */
@@ -22,9 +22,20 @@ export const DEFAULT_RELP_WINDOW = 1024;
 /** How long the `close` at the end may wait for its response: nothing is lost if it never comes. */
 const CLOSE_WAIT_MS = 5000;
 
+/** Frame buffers kept for reuse: as many as a full window spans, about. */
+const SPARES = 4;
+
+/** Frame buffers are at least this big, so that most fit any later batch. */
+const MIN_FRAME_BUFFER = 512 * 1024;
+
+/** Bigger frame buffers (a huge event's) are given back after use, not kept. */
+const MAX_SPARE = 4 * 1024 * 1024;
+
 /** Frames of one write, numbered from `firstTxnr`, of which the first `acked` were acknowledged. */
 interface Batch {
   buf: Buffer;
+  /** The memory `buf` lies in, to reuse once every frame is acknowledged; null for none. */
+  memory: Buffer | null;
   msgStart: Int32Array;
   msgEnd: Int32Array;
   firstTxnr: number;
@@ -65,6 +76,11 @@ export class RelpSink extends ConnectedSink {
   private awaited: { txnr: number; frame: Frame | null } | null = null;
   /** The start of an event whose end is in the next chunk. */
   private tail: Buffer | null = null;
+  /** Where each event of the chunk being sent starts and ends (its LF), reused from chunk to chunk. */
+  private lineStarts = new Int32Array(4096);
+  private lineEnds = new Int32Array(4096);
+  /** Frame buffers whose frames were all acknowledged: fresh memory costs page faults. */
+  private readonly spares: Buffer[] = [];
 
   constructor(private readonly opts: RelpSinkOptions) {
     super(opts);
@@ -140,38 +156,34 @@ export class RelpSink extends ConnectedSink {
 
   /** Frames that arrived from the server. */
   private received(wire: Wire, reader: FrameReader, data: Buffer): void {
-    let frames: Frame[];
     try {
-      frames = reader.push(data);
+      reader.feed(data, (txnr, command, buf, start, end) => {
+        if (wire.broken !== null) return;
+        if (txnr === 0 && command === 'serverclose') {
+          wire.break('the receiver closed the session');
+        } else if (command !== 'rsp') {
+          wire.break(`RELP protocol error: a "${command}" command from the server`);
+        } else if (this.awaited !== null && txnr === this.awaited.txnr) {
+          this.awaited.frame = { txnr, command, data: Buffer.from(buf.subarray(start, end)) };
+        } else {
+          this.acknowledge(wire, txnr, buf, start, end);
+        }
+      });
     } catch (err) {
       wire.break(`RELP protocol error: ${(err as RelpProtocolError).message}`);
-      return;
-    }
-    for (const f of frames) {
-      if (wire.broken !== null) return;
-      if (f.txnr === 0 && f.command === 'serverclose') {
-        wire.break('the receiver closed the session');
-      } else if (f.command !== 'rsp') {
-        wire.break(`RELP protocol error: a "${f.command}" command from the server`);
-      } else if (this.awaited !== null && f.txnr === this.awaited.txnr) {
-        this.awaited.frame = f;
-      } else {
-        this.acknowledge(wire, f);
-      }
     }
   }
 
   /** A response to a `syslog` frame: responses come in the order of the commands. */
-  private acknowledge(wire: Wire, f: Frame): void {
+  private acknowledge(wire: Wire, txnr: number, buf: Buffer, start: number, end: number): void {
     const head = this.unacked[0];
     const expected = head === undefined ? -1 : head.firstTxnr + head.acked;
-    if (f.txnr !== expected) {
-      wire.break(`RELP protocol error: a response to ${f.txnr} where ${expected} was due`);
+    if (txnr !== expected) {
+      wire.break(`RELP protocol error: a response to ${txnr} where ${expected} was due`);
       return;
     }
-    const rsp = responseStatus(f.data);
-    if (rsp.code !== 200) {
-      wire.break(`the receiver refused an event: ${rsp.text}`);
+    if (statusCode(buf, start, end) !== 200) {
+      wire.break(`the receiver refused an event: ${responseStatus(buf.subarray(start, end)).text}`);
       return;
     }
     head!.acked++;
@@ -181,6 +193,8 @@ export class RelpSink extends ConnectedSink {
     if (head!.acked === head!.msgStart.length) {
       this.unacked.shift();
       this.unackedBytes -= head!.buf.length;
+      // Its last frame was read by the receiver, so every byte of it left the socket.
+      if (head!.memory !== null && head!.memory.length <= MAX_SPARE && this.spares.length < SPARES) this.spares.push(head!.memory);
     }
   }
 
@@ -197,7 +211,7 @@ export class RelpSink extends ConnectedSink {
         ends.push(b.msgEnd[k]!);
       }
       const f = syslogFrames(b.buf, starts, ends, empty, this.txnr);
-      again.push({ ...f, firstTxnr: this.txnr, acked: 0 });
+      again.push({ ...f, memory: null, firstTxnr: this.txnr, acked: 0 });
       this.txnr += starts.length;
     }
     this.unacked = again;
@@ -214,48 +228,72 @@ export class RelpSink extends ConnectedSink {
     // Events arrive whole from the converter; a chunk cut inside one still loses nothing.
     const chunk = this.tail === null ? given : Buffer.concat([this.tail, given]);
     this.tail = null;
-    const starts: number[] = [];
-    const ends: number[] = [];
+    let n = 0;
     let at = 0;
     for (let nl = chunk.indexOf(10); nl !== -1; at = nl + 1, nl = chunk.indexOf(10, at)) {
-      starts.push(at);
-      ends.push(nl);
+      if (n === this.lineEnds.length) this.growLines();
+      this.lineStarts[n] = at;
+      this.lineEnds[n++] = nl;
     }
     if (at < chunk.length) this.tail = Buffer.from(chunk.subarray(at));
+    const starts = this.lineStarts;
+    const ends = this.lineEnds;
     let k = 0;
-    while (k < starts.length) {
+    while (k < n) {
       const wire = await this.ready();
       if (this.txnr > this.maxTxnr) {
         await this.renew(wire);
         continue;
       }
-      const room = (): boolean => this.unackedCount < this.opts.window && (this.unackedCount === 0 || this.unackedBytes < this.opts.windowBytes);
-      const full = await this.wait(wire, room);
+      const full = this.full() ? await this.wait(wire, () => !this.full()) : null;
       if (full !== null) {
         this.lost(wire, full);
         continue;
       }
       // As many frames as the window and the transaction numbers allow.
+      const most = Math.min(n - k, this.opts.window - this.unackedCount, this.maxTxnr - this.txnr + 1);
       let m = 0;
       let bytes = 0;
-      const most = Math.min(starts.length - k, this.opts.window - this.unackedCount, this.maxTxnr - this.txnr + 1);
-      while (m < most && (m === 0 || this.unackedBytes + bytes < this.opts.windowBytes)) {
-        bytes += ends[k + m]! - starts[k + m]! + this.prefix.length + 32;
-        m++;
-      }
-      const f = syslogFrames(chunk, starts.slice(k, k + m), ends.slice(k, k + m), this.prefix, this.txnr);
-      this.unacked.push({ ...f, firstTxnr: this.txnr, acked: 0 });
+      for (; m < most && (m === 0 || this.unackedBytes + bytes < this.opts.windowBytes); m++) bytes += ends[k + m]! - starts[k + m]! + this.prefix.length + FRAME_OVERHEAD;
+      const memory = this.frameBuffer(bytes);
+      const msgStart = new Int32Array(m);
+      const msgEnd = new Int32Array(m);
+      const size = writeSyslogFrames(memory, 0, chunk, starts, ends, k, k + m, this.prefix, this.txnr, msgStart, msgEnd);
+      const buf = memory.subarray(0, size);
+      this.unacked.push({ buf, memory, msgStart, msgEnd, firstTxnr: this.txnr, acked: 0 });
       this.unackedCount += m;
-      this.unackedBytes += f.buf.length;
+      this.unackedBytes += size;
       this.txnr += m;
       this.c.eventsSent += m;
-      this.c.bytesSent += f.buf.length;
+      this.c.bytesSent += size;
       k += m;
-      wire.write(f.buf);
+      wire.write(buf);
       const reason = await this.wait(wire, () => wire.drained);
       if (reason !== null) this.lost(wire, reason);
     }
     this.opts.written?.(given); // copied into frames: the chunk itself is not read again
+  }
+
+  private growLines(): void {
+    const starts = new Int32Array(this.lineStarts.length * 2);
+    const ends = new Int32Array(this.lineEnds.length * 2);
+    starts.set(this.lineStarts);
+    ends.set(this.lineEnds);
+    this.lineStarts = starts;
+    this.lineEnds = ends;
+  }
+
+  /** No more frames may go before acknowledgements come. */
+  private full(): boolean {
+    return this.unackedCount >= this.opts.window || (this.unackedCount > 0 && this.unackedBytes >= this.opts.windowBytes);
+  }
+
+  /** A buffer of at least `size` bytes to write frames into: a spare, or fresh memory. */
+  private frameBuffer(size: number): Buffer {
+    for (let i = 0; i < this.spares.length; i++) {
+      if (this.spares[i]!.length >= size) return this.spares.splice(i, 1)[0]!;
+    }
+    return Buffer.allocUnsafeSlow(Math.max(size, MIN_FRAME_BUFFER));
   }
 
   /** Transaction numbers run out: close this session once everything is acknowledged; the next one starts at 1. */
