@@ -1,4 +1,4 @@
-import type { InputItem } from './input.js';
+import type { InputItem } from './input/files.js';
 import { fromBinary, isSafe, needsEscape, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
 import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler, type Piece } from './lines.js';

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Options } from './cli.js';
 import { BadInputError, Converter, convertStage } from './convert.js';
 import { EXIT } from './exit.js';
-import { fileInput, type Input } from './input.js';
+import { fileInput, type Input } from './input/files.js';
 import { ConnectError, StoppedError, type Target } from './output/connect.js';
 import { UndeliveredError, type NetworkSink } from './output/delivery.js';
 import { describeDestination, type Endpoint } from './output/destination.js';

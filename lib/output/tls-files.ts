@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { describeError } from '../input.js';
+import { describeError } from '../input/files.js';
 import type { TlsOptions } from './connect.js';
 
 /** What the command line says about TLS files. */

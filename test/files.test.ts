@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { fileInput, STDIN_NAME, type InputItem } from '../lib/input.js';
+import { fileInput, STDIN_NAME, type InputItem } from '../lib/input/files.js';
 import { scratch } from './helpers.js';
 
 async function items(files: string[], stdin = new PassThrough()): Promise<{ items: InputItem[]; errors: string[] }> {

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { decompressed } from './archive.js';
 
 /**
  * What an input stage hands to the converter: the start of an input, its bytes, its end.
@@ -81,7 +82,8 @@ export function fileInput(opts: FileInputOptions): Input {
       yield { type: 'open', name, live: isStdin };
       // Only errors of the stream itself are read errors: an error thrown in at a yield
       // (the pipeline tearing down) must go on up.
-      const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      // gzip and zstd archives are read as the text they hold, told by their first bytes.
+      const chunks = decompressed(stream as AsyncIterable<Buffer>);
       try {
         for (;;) {
           let next: IteratorResult<Buffer>;
@@ -97,6 +99,7 @@ export function fileInput(opts: FileInputOptions): Input {
         }
       } finally {
         current = null;
+        await chunks.return(undefined);
         if (!isStdin) stream.destroy();
       }
       yield { type: 'close' };
