@@ -7,7 +7,9 @@ import { readdirSync } from 'node:fs';
 
 const dir = new URL('../dist/test/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.test.js')).map((f) => `dist/test/${f}`);
-const args = ['--reporter=tap', ...process.argv.slice(2), ...files];
+// Two files at a time: most of the slow ones wait on timers and sockets, not on a core
+// (tap's default on two cores is one at a time).
+const args = ['--reporter=tap', '--jobs=2', ...process.argv.slice(2), ...files];
 const tap = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', ...args], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', TERM: 'dumb' },
