@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { UnparsedMode } from './convert.js';
+import { POLL_MS, type From } from './input/follow.js';
 import { parseDestination, type Destination } from './output/destination.js';
 import { DEFAULT_RELP_WINDOW } from './output/relp-sink.js';
 import type { TlsFiles } from './output/tls-files.js';
@@ -12,6 +13,12 @@ import { VERSION } from './version.js';
 export interface Options {
   /** Inputs in order; `-` is standard input. Default: `['-']`. */
   files: string[];
+  /** Keep reading the named files as they grow, through rotations, until a signal. Default false. */
+  follow: boolean;
+  /** --follow: where a file found at the start is read from. Default 'beginning'. */
+  from: From;
+  /** --follow: how often names are checked without a change event, ms. Default {@link POLL_MS}. */
+  pollMs: number;
   /** One event per row of batch and snapshot lines. Default false. */
   flatten: boolean;
   /** What to do with lines that are not osquery lines. Default 'forward'. */
@@ -72,6 +79,12 @@ function secondsArg(value: string): number {
   return Math.round(n * 1000);
 }
 
+function pollArg(value: string): number {
+  const ms = secondsArg(value);
+  if (ms < 10) throw new InvalidArgumentError('expected at least 0.01 seconds');
+  return ms;
+}
+
 function countArg(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 65536) throw new InvalidArgumentError('expected a whole number from 1 to 65536');
@@ -96,6 +109,9 @@ export function program(): Command {
     .version(VERSION, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .argument('[FILE...]', 'osquery log files to read (default: - for stdin)')
+    .option('-F, --follow', 'keep reading the FILEs as they grow, by name, through rotations (like tail -F)')
+    .addOption(new Option('--from <where>', 'with --follow: read a file found at the start from its beginning or only what is added').choices(['beginning', 'end']).default('beginning'))
+    .addOption(new Option('--poll-interval <s>', 'with --follow: check the FILEs this often without a change event').argParser(pollArg).default(POLL_MS, String(POLL_MS / 1000)))
     .option('-f, --flatten', 'one event per row of batch and snapshot lines')
     .addOption(
       new Option('--unparsed <mode>', 'lines that are not osquery lines: forward as kind "unparsed", drop, or fail')
@@ -148,6 +164,9 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     throw e;
   }
   const o = cmd.opts<{
+    follow?: boolean;
+    from: From;
+    pollInterval: number;
     flatten?: boolean;
     unparsed: UnparsedMode;
     maxLine: number;
@@ -166,10 +185,17 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     tlsServername?: string;
     tlsInsecure?: boolean;
   }>();
+  if (o.follow !== true && o.from === 'end') {
+    err("oqfwd: --from end needs --follow (a one-shot run reads its files whole)\n(run 'oqfwd --help' for usage)\n");
+    return { kind: 'exit', code: 2 };
+  }
   return {
     kind: 'run',
     options: {
       files: cmd.args.length > 0 ? cmd.args : ['-'],
+      follow: o.follow === true,
+      from: o.from,
+      pollMs: o.pollInterval,
       flatten: o.flatten === true,
       unparsed: o.unparsed,
       maxLine: o.maxLine,

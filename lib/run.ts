@@ -4,6 +4,8 @@ import type { Options } from './cli.js';
 import { BadInputError, Converter, convertStage } from './convert.js';
 import { EXIT } from './exit.js';
 import { fileInput, type Input } from './input/files.js';
+import { followInput } from './input/follow.js';
+import { merge } from './merge.js';
 import { ConnectError, StoppedError, type Target } from './output/connect.js';
 import { UndeliveredError, type NetworkSink } from './output/delivery.js';
 import { describeDestination, type Endpoint } from './output/destination.js';
@@ -72,7 +74,12 @@ export function start(options: Options, io: Io): Running {
   const colour = io.paint;
   const reporter = new Reporter(io.stderr, colour, options.quiet);
   const converter = new Converter(options, stats, reporter);
-  let input: Input | null = null;
+  /** Every converter: one, or one per followed name (each keeps its own lines and records). */
+  const converters = [converter];
+  const recycle = (b: Buffer): void => {
+    for (const c of converters) c.recycle(b);
+  };
+  let inputs: Input[] = [];
   let net: NetworkSink | null = null;
   let opening = false;
   let stoppedBy: 'SIGINT' | 'SIGTERM' | null = null;
@@ -84,10 +91,10 @@ export function start(options: Options, io: Io): Running {
   const done = (async (): Promise<number> => {
     let code: number = EXIT.OK;
     try {
-      let sink: Writable = io.stdoutReleases === true ? new StdoutSink(io.stdout, (b) => converter.recycle(b)) : io.stdout;
+      let sink: Writable = io.stdoutReleases === true ? new StdoutSink(io.stdout, recycle) : io.stdout;
       const dest = options.output;
       if (dest.kind !== 'stdout') {
-        net = await networkSink(dest, options, reporter, (b) => converter.recycle(b));
+        net = await networkSink(dest, options, reporter, recycle);
         sink = net;
         // Connect before reading: a one-shot run to a receiver that is not there reads nothing.
         if (stoppedBy !== null) throw new StoppedError('stopped');
@@ -99,15 +106,24 @@ export function start(options: Options, io: Io): Running {
           throw new StoppedError('stopped');
         }
       }
-      input = fileInput({
-        files: options.files,
-        stdin: io.stdin,
-        onError: (name, message) => {
-          stats.filesFailed++;
-          reporter.error(`${name}: ${message}`);
-        },
-      });
-      await pipeline(input, convertStage(converter), sink);
+      const onError = (name: string, message: string): void => {
+        stats.filesFailed++;
+        reporter.error(`${name}: ${message}`);
+      };
+      if (!options.follow) {
+        const input = fileInput({ files: options.files, stdin: io.stdin, onError });
+        inputs = [input];
+        await pipeline(input, convertStage(converter), sink);
+      } else {
+        // Each name followed on its own, with a converter of its own; their events merge.
+        inputs = options.files.map((path) =>
+          path === '-'
+            ? fileInput({ files: ['-'], stdin: io.stdin, onError })
+            : followInput({ path, from: options.from, pollMs: options.pollMs, onError, onNotice: (name, message) => reporter.warn(`${name}: ${message}`) }),
+        );
+        while (converters.length < inputs.length) converters.push(new Converter(options, stats, reporter));
+        await pipeline(merge(inputs.map((input, i) => convertStage(converters[i]!)(input))), sink);
+      }
     } catch (err) {
       if (err instanceof BadInputError) {
         reporter.error(`${err.message} (--unparsed=fail)`);
@@ -127,7 +143,7 @@ export function start(options: Options, io: Io): Running {
         code = EXIT.UNDELIVERED;
       } else if (isBrokenPipe(err)) {
         // The reader went away (`oqfwd | head`): nobody wants more output; not an error.
-        input?.destroy();
+        for (const input of inputs) input.destroy();
       } else {
         reporter.error(`cannot write output: ${(err as Error).message}`);
         code = EXIT.OUTPUT;
@@ -154,7 +170,7 @@ export function start(options: Options, io: Io): Running {
     stop(signal) {
       if (stoppedBy !== null) return;
       stoppedBy = signal;
-      input?.stop();
+      for (const input of inputs) input.stop();
       const sink = net as NetworkSink | null;
       if (sink === null) return;
       // Still connecting: nothing was read, so nothing waits to be delivered.

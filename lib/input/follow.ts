@@ -1,0 +1,218 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { describeError, READ_CHUNK, type Input, type InputItem } from './files.js';
+
+/** Where a followed file with no saved position is read from. */
+export type From = 'beginning' | 'end';
+
+/** One name followed like `tail -F`. */
+export interface FollowOptions {
+  /** The path followed; whatever file is at it (through symlinks) is read. */
+  path: string;
+  /** Where the file found at the start is read from; files that appear later are read whole. Default 'beginning'. */
+  from: From;
+  /**
+   * How often the name is checked without a change event, ms. Polling alone is correct
+   * (fs.watch only makes it sooner). Default {@link POLL_MS}.
+   */
+  pollMs?: number;
+  /** An input that cannot be opened or read (reported once per kind of failure; it is retried). */
+  onError: (name: string, message: string) => void;
+  /** Something the operator should know that loses nothing (a truncation). */
+  onNotice: (name: string, message: string) => void;
+}
+
+/** Default --follow polling interval: an idle forwarder wakes once a second. */
+export const POLL_MS = 1000;
+
+/** Bytes of a file's start compared at each check, to notice it was truncated and written again. */
+const HEAD = 256;
+
+interface Opened {
+  fh: FileHandle;
+  dev: number;
+  ino: number;
+  /** Where the next read starts. */
+  pos: number;
+  /** The file's first bytes as read (up to HEAD). */
+  head: Buffer;
+}
+
+/**
+ * Follows `opts.path` by name: each file found at it becomes one input (open, data, close).
+ * When the name is renamed away, deleted or re-pointed (a symlink), the old file is read to
+ * its end and closed, then the new one is read from its start. When the file shrinks, or its
+ * first bytes change (logrotate's copytruncate), it is read again from its start and a notice
+ * says so. A last line without its `\n` stays in the converter until the rest comes: only
+ * a file that was replaced, or a stop, ends it.
+ */
+export function followInput(opts: FollowOptions): Input {
+  const name = opts.path;
+  const pollMs = opts.pollMs ?? POLL_MS;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  let watcher: FSWatcher | null = null;
+  /** The last failure reported, so that a file missing for an hour is said once. */
+  let lastError = '';
+
+  const poke = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+
+  function startWatching(): void {
+    try {
+      // The directory, not the file: renames and creations of the name show there too.
+      watcher = watch(dirname(name), { persistent: false }, (_event, file) => {
+        if (file === null || file === basename(name) || file.startsWith(basename(name))) poke();
+      });
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = null;
+      });
+    } catch {
+      watcher = null; // polling alone
+    }
+  }
+
+  /** Until something may have changed: a change event, the poll interval, or a stop. */
+  function changed(): Promise<void> {
+    if (stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(poke, pollMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  function failed(err: unknown): void {
+    const message = describeError(err);
+    if (message === lastError) return;
+    lastError = message;
+    opts.onError(name, message);
+  }
+
+  async function openAt(from: From): Promise<Opened | null> {
+    let fh: FileHandle;
+    try {
+      fh = await open(name, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') failed(err); // a missing name is waited for without a word
+      return null;
+    }
+    try {
+      const st = await fh.stat();
+      if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+      lastError = '';
+      return { fh, dev: st.dev, ino: st.ino, pos: from === 'end' ? st.size : 0, head: Buffer.alloc(0) };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      failed(err);
+      return null;
+    }
+  }
+
+  /** The next bytes of `f`, or null at its end for now. */
+  async function read(f: Opened): Promise<Buffer | null> {
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    const { bytesRead } = await f.fh.read(buf, 0, READ_CHUNK, f.pos);
+    if (bytesRead === 0) return null;
+    if (f.pos < HEAD && f.head.length === f.pos) f.head = Buffer.concat([f.head, buf.subarray(0, Math.min(bytesRead, HEAD - f.pos))]);
+    f.pos += bytesRead;
+    return buf.subarray(0, bytesRead);
+  }
+
+  /** True when `f` was cut short, or its start was written over, since it was read. */
+  async function truncated(f: Opened): Promise<boolean> {
+    const st = await f.fh.stat();
+    if (st.size < f.pos) return true;
+    if (f.head.length === 0) return false;
+    const now = Buffer.alloc(f.head.length);
+    const { bytesRead } = await f.fh.read(now, 0, now.length, 0);
+    return bytesRead < f.head.length || !now.equals(f.head);
+  }
+
+  /** What is at the name now: the same file, another one, or nothing. */
+  async function atName(f: Opened): Promise<'same' | 'other' | 'none'> {
+    try {
+      const st = await stat(name);
+      return st.ino === f.ino && st.dev === f.dev ? 'same' : 'other';
+    } catch {
+      return 'none';
+    }
+  }
+
+  async function* items(): AsyncGenerator<InputItem> {
+    startWatching();
+    let from: From = opts.from;
+    try {
+      while (!stopped) {
+        const f = await openAt(from);
+        // Only the file found at the start may be read from its end: any that appears at
+        // the name later is new, and read whole.
+        from = 'beginning';
+        if (f === null) {
+          await changed();
+          continue;
+        }
+        yield { type: 'open', name, live: true };
+        try {
+          for (;;) {
+            let data: Buffer | null;
+            try {
+              data = await read(f);
+            } catch (err) {
+              failed(err);
+              break;
+            }
+            if (data !== null) {
+              yield { type: 'data', data };
+              if (stopped) break;
+              continue;
+            }
+            if (stopped) break;
+            // At the end for now. Replaced (rename, delete, re-pointed link): this file is
+            // finished once a last read finds nothing more, and the next one begins.
+            const where = await atName(f);
+            if (where !== 'same') {
+              const rest = await read(f).catch(() => null);
+              if (rest !== null) {
+                yield { type: 'data', data: rest };
+                continue;
+              }
+              break;
+            }
+            if (await truncated(f).catch(() => false)) {
+              opts.onNotice(name, 'file truncated; reading it again from its start');
+              // Lines of the old content the converter still holds end here.
+              yield { type: 'close' };
+              yield { type: 'open', name, live: true };
+              f.pos = 0;
+              f.head = Buffer.alloc(0);
+              continue;
+            }
+            await changed();
+          }
+        } finally {
+          await f.fh.close().catch(() => {});
+        }
+        yield { type: 'close' };
+      }
+    } finally {
+      watcher?.close();
+    }
+  }
+
+  const readable = Readable.from(items(), { objectMode: true, highWaterMark: 2 }) as Input;
+  readable.stop = () => {
+    stopped = true;
+    poke();
+  };
+  return readable;
+}
