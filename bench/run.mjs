@@ -451,6 +451,82 @@ if (hasRelp && hasTime && wanted('relp')) {
   });
 }
 
+// Archives: osquery's rotated .N.zst read directly, against the zstd CLI in front of oqfwd.
+if (wanted('zst') && have('zstd')) {
+  const zst = results.path + '.zst';
+  if (!existsSync(zst)) spawnSync('zstd', ['-q', '-1', '-f', results.path, '-o', zst]);
+  process.stderr.write(`measuring results .zst (${RUNS} runs) ...\n`);
+  const cmds = [
+    ['oqfwd on the plain file (baseline)', [node, OQFWD, results.path]],
+    ['oqfwd FILE.zst', [node, OQFWD, zst]],
+    ['zstd -dc FILE.zst | oqfwd', ['sh', '-c', `zstd -dc '${zst}' | '${node}' '${OQFWD}'`]],
+  ];
+  const runs = cmds.map(() => []);
+  const events = eventsOf(results.path);
+  for (let r = 0; r < RUNS; r++) cmds.forEach(([, argv], i) => runs[i].push(timed(argv)));
+  const sums = summarise(runs, 0);
+  cmds.forEach(([label], i) => {
+    const m = sums[i];
+    rows.push({ scenario: 'results .zst', command: label, mbs: results.bytes / 1e6 / m.wall, lines: results.lines / m.wall, events: events / m.wall, wall: m.wall, cpu: m.cpu, rss: m.rss / 1024, wallRatio: m.wallRatio, cpuRatio: m.cpuRatio });
+  });
+} else if (wanted('zst')) notes.push('zstd: not installed, .zst not measured (apt-get install zstd)');
+
+// Following: how soon an appended line comes out (through a rotation), what an idle
+// follower costs, its memory; beside tail -F.
+const follows = [];
+if (wanted('follow')) {
+  process.stderr.write('measuring --follow latency and idle cost ...\n');
+  for (const kind of ['oqfwd', 'tail']) follows.push({ kind, ...(await followRun(kind)) });
+}
+
+async function followRun(kind) {
+  const { appendFileSync, renameSync, rmSync, symlinkSync } = await import('node:fs');
+  const dir = DATA + 'follow-' + kind + '/';
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const live = dir + 'osqueryd.results.log';
+  writeFileSync(live, '');
+  writeFileSync(dir + 'osqueryd.snapshots.log', '');
+  writeFileSync(dir + 'osqueryd.INFO.20261201-000000.1', 'Log file created at: 2026/12/01 00:00:00\n');
+  symlinkSync('osqueryd.INFO.20261201-000000.1', dir + 'osqueryd.INFO');
+  const names = [live, dir + 'osqueryd.snapshots.log', dir + 'osqueryd.INFO'];
+  const argv = kind === 'oqfwd' ? [node, OQFWD, '--follow', ...names] : ['tail', '-F', '-q', '-n', '+1', ...names];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+  const sent = new Map();
+  const lat = [];
+  let rest = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    const now = process.hrtime.bigint();
+    const text = rest + d;
+    const end = text.lastIndexOf('\n') + 1;
+    rest = text.slice(end);
+    for (const m of text.slice(0, end).matchAll(/"seq":"(\d+)"/g)) {
+      const t = sent.get(Number(m[1]));
+      if (t !== undefined) lat.push(Number(now - t) / 1e6);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  // Idle: three names, nothing written, for ten seconds.
+  const before = cpuOf(child.pid);
+  await new Promise((r) => setTimeout(r, 10000));
+  const idle = (cpuOf(child.pid) - before) / 10;
+  // 300 lines, one every 20 ms, one write each; the file renamed onto .1 halfway.
+  for (let seq = 0; seq < 300; seq++) {
+    if (seq === 150) renameSync(live, live + '.1');
+    sent.set(seq, process.hrtime.bigint());
+    appendFileSync(live, `{"name":"q","hostIdentifier":"h","unixTime":1,"epoch":0,"counter":0,"columns":{"seq":"${seq}"},"action":"added"}\n`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('close', r));
+  rmSync(dir, { recursive: true, force: true });
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return { p50: q(0.5), p95: q(0.95), max: lat[lat.length - 1], seen: lat.length, idle, rss };
+}
+
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const fi = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 const header = ['scenario', 'command', 'MB/s', 'lines/s', 'events/s', 'wall s', 'CPU s', 'peak RSS MiB', 'wall vs base', 'CPU vs base'];
@@ -461,5 +537,11 @@ console.log(`oqfwd benchmark: ${cpu.length} x ${cpu[0]?.model ?? '?'}, ${(totalm
 console.log('');
 for (const row of table) console.log('| ' + row.join(' | ') + ' |');
 console.log('');
+if (follows.length > 0) {
+  console.log('| follow | lines seen of 300 | latency p50 ms | p95 ms | max ms | idle CPU % of a core | peak RSS MiB |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of follows) console.log(`| ${r.kind === 'oqfwd' ? 'oqfwd --follow' : 'tail -F'} | ${r.seen} | ${f(r.p50, 1)} | ${f(r.p95, 1)} | ${f(r.max, 1)} | ${f(r.idle * 100, 3)} | ${f(r.rss, 0)} |`);
+  console.log('');
+}
 console.log(`start-up: node -e '' ${f(nodeStart, 3)} s, oqfwd --version ${f(oqStart, 3)} s (${f(oqStart / nodeStart)}x)`);
 for (const n of notes) console.log(`note: ${n}`);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { UnparsedMode } from './convert.js';
 import { POLL_MS, type From } from './input/follow.js';
+import { defaultOsqueryDir } from './input/osquery-dir.js';
 import { parseDestination, type Destination } from './output/destination.js';
 import { DEFAULT_RELP_WINDOW } from './output/relp-sink.js';
 import type { TlsFiles } from './output/tls-files.js';
@@ -15,6 +16,8 @@ export interface Options {
   files: string[];
   /** Keep reading the named files as they grow, through rotations, until a signal. Default false. */
   follow: boolean;
+  /** The osquery log directory read instead of FILEs (--osquery-dir). Default: none. */
+  osqueryDir: string | null;
   /** --follow: where a file found at the start is read from. Default 'beginning'. */
   from: From;
   /** --follow: how often names are checked without a change event, ms. Default {@link POLL_MS}. */
@@ -110,6 +113,7 @@ export function program(): Command {
     .helpOption('-h, --help', 'print this help and exit')
     .argument('[FILE...]', 'osquery log files to read (default: - for stdin)')
     .option('-F, --follow', 'keep reading the FILEs as they grow, by name, through rotations (like tail -F)')
+    .addOption(new Option('--osquery-dir [dir]', `osquery's log directory: its results, snapshots and INFO logs (default dir: ${defaultOsqueryDir()})`))
     .addOption(new Option('--from <where>', 'with --follow: read a file found at the start from its beginning or only what is added').choices(['beginning', 'end']).default('beginning'))
     .addOption(new Option('--poll-interval <s>', 'with --follow: check the FILEs this often without a change event').argParser(pollArg).default(POLL_MS, String(POLL_MS / 1000)))
     .option('-f, --flatten', 'one event per row of batch and snapshot lines')
@@ -165,6 +169,7 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
   }
   const o = cmd.opts<{
     follow?: boolean;
+    osqueryDir?: string | true;
     from: From;
     pollInterval: number;
     flatten?: boolean;
@@ -185,6 +190,10 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     tlsServername?: string;
     tlsInsecure?: boolean;
   }>();
+  if (o.osqueryDir !== undefined && cmd.args.length > 0) {
+    err("oqfwd: --osquery-dir reads the directory's own files: no FILE arguments with it\n(run 'oqfwd --help' for usage)\n");
+    return { kind: 'exit', code: 2 };
+  }
   if (o.follow !== true && o.from === 'end') {
     err("oqfwd: --from end needs --follow (a one-shot run reads its files whole)\n(run 'oqfwd --help' for usage)\n");
     return { kind: 'exit', code: 2 };
@@ -194,6 +203,7 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     options: {
       files: cmd.args.length > 0 ? cmd.args : ['-'],
       follow: o.follow === true,
+      osqueryDir: o.osqueryDir === undefined ? null : o.osqueryDir === true ? defaultOsqueryDir() : o.osqueryDir,
       from: o.from,
       pollMs: o.pollInterval,
       flatten: o.flatten === true,

@@ -1,10 +1,12 @@
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Options } from './cli.js';
 import { BadInputError, Converter, convertStage } from './convert.js';
 import { EXIT } from './exit.js';
-import { fileInput, type Input } from './input/files.js';
-import { followInput } from './input/follow.js';
+import { describeError, fileInput, type Input } from './input/files.js';
+import { followInput, type FollowOptions } from './input/follow.js';
+import { currentInfo, history, INFO, RESULTS, SNAPSHOTS } from './input/osquery-dir.js';
 import { merge } from './merge.js';
 import { ConnectError, StoppedError, type Target } from './output/connect.js';
 import { UndeliveredError, type NetworkSink } from './output/delivery.js';
@@ -110,17 +112,32 @@ export function start(options: Options, io: Io): Running {
         stats.filesFailed++;
         reporter.error(`${name}: ${message}`);
       };
+      const dir = options.osqueryDir;
       if (!options.follow) {
-        const input = fileInput({ files: options.files, stdin: io.stdin, onError });
+        let files = options.files;
+        if (dir !== null) {
+          // The directory's history, each log oldest first.
+          try {
+            files = await history(dir);
+          } catch (err) {
+            onError(dir, describeError(err));
+            files = [];
+          }
+          if (files.length === 0 && stats.filesFailed === 0) onError(dir, 'no osquery logs in it');
+        }
+        const input = fileInput({ files, stdin: io.stdin, onError });
         inputs = [input];
         await pipeline(input, convertStage(converter), sink);
       } else {
         // Each name followed on its own, with a converter of its own; their events merge.
-        inputs = options.files.map((path) =>
-          path === '-'
-            ? fileInput({ files: ['-'], stdin: io.stdin, onError })
-            : followInput({ path, from: options.from, pollMs: options.pollMs, onError, onNotice: (name, message) => reporter.warn(`${name}: ${message}`) }),
-        );
+        const follow = (path: string, locate?: FollowOptions['locate']): Input =>
+          followInput({ path, ...(locate !== undefined && { locate }), from: options.from, pollMs: options.pollMs, onError, onNotice: (name, message) => reporter.warn(`${name}: ${message}`) });
+        if (dir !== null) {
+          // The live logs; the status log through its symlink, or its newest file.
+          inputs = [follow(join(dir, RESULTS)), follow(join(dir, SNAPSHOTS)), follow(join(dir, INFO), () => currentInfo(dir))];
+        } else {
+          inputs = options.files.map((path) => (path === '-' ? fileInput({ files: ['-'], stdin: io.stdin, onError }) : follow(path)));
+        }
         while (converters.length < inputs.length) converters.push(new Converter(options, stats, reporter));
         await pipeline(merge(inputs.map((input, i) => convertStage(converters[i]!)(input))), sink);
       }

@@ -281,3 +281,38 @@ export async function server(handle: (s: Socket) => void, host = '127.0.0.1'): P
   tap.teardown(close);
   return { port: (srv.address() as AddressInfo).port, sockets, close };
 }
+
+/** A result line numbered `seq`, with `file` in its columns, for tests that check order. */
+export const line = (seq: number, file = 'r'): string => `{"name":"q","hostIdentifier":"h","unixTime":1795597900,"epoch":0,"counter":0,"columns":{"file":"${file}","seq":"${seq}"},"action":"added"}\n`;
+
+/** A running `oqfwd --follow`, its output collected. */
+export interface Follower {
+  /** Sequence numbers of the events written so far, per "file" column. */
+  seqs: (file?: string) => number[];
+  stdout: () => string;
+  stderr: () => string;
+  /** SIGTERM, then the exit. */
+  stop: () => Promise<{ code: number | null; stderr: string }>;
+}
+
+/** Starts `oqfwd --follow ARGS`, killed after 90 s if it still runs. */
+export function follow(args: string[]): Follower {
+  const child = tracked(spawn(process.execPath, [BIN, '--follow', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1', TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90000);
+  return {
+    seqs: (file = 'r') => [...out.matchAll(new RegExp(`"file":"${file}","seq":"(\\d+)"`, 'g'))].map((m) => Number(m[1])),
+    stdout: () => out,
+    stderr: () => err,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const code = await closed;
+      clearTimeout(killer);
+      return { code, stderr: err };
+    },
+  };
+}

@@ -11,6 +11,11 @@ export type From = 'beginning' | 'end';
 export interface FollowOptions {
   /** The path followed; whatever file is at it (through symlinks) is read. */
   path: string;
+  /**
+   * Where the file followed is now, when that is not one fixed path (the newest of a family
+   * of files); null while there is none. Default: always `path`.
+   */
+  locate?: () => Promise<string | null>;
   /** Where the file found at the start is read from; files that appear later are read whole. Default 'beginning'. */
   from: From;
   /**
@@ -31,6 +36,8 @@ export const POLL_MS = 1000;
 const HEAD = 256;
 
 interface Opened {
+  /** The path it was opened at. */
+  path: string;
   fh: FileHandle;
   dev: number;
   ino: number;
@@ -50,6 +57,7 @@ interface Opened {
  */
 export function followInput(opts: FollowOptions): Input {
   const name = opts.path;
+  const locate = opts.locate ?? (() => Promise.resolve(name));
   const pollMs = opts.pollMs ?? POLL_MS;
   let stopped = false;
   let wake: (() => void) | null = null;
@@ -66,8 +74,9 @@ export function followInput(opts: FollowOptions): Input {
   function startWatching(): void {
     try {
       // The directory, not the file: renames and creations of the name show there too.
+      // Any name that starts like it: its rotated siblings, a family of files (INFO.*).
       watcher = watch(dirname(name), { persistent: false }, (_event, file) => {
-        if (file === null || file === basename(name) || file.startsWith(basename(name))) poke();
+        if (file === null || file.startsWith(basename(name))) poke();
       });
       watcher.on('error', () => {
         watcher?.close();
@@ -98,9 +107,11 @@ export function followInput(opts: FollowOptions): Input {
   }
 
   async function openAt(from: From): Promise<Opened | null> {
+    const path = await locate();
+    if (path === null) return null;
     let fh: FileHandle;
     try {
-      fh = await open(name, 'r');
+      fh = await open(path, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') failed(err); // a missing name is waited for without a word
@@ -110,7 +121,7 @@ export function followInput(opts: FollowOptions): Input {
       const st = await fh.stat();
       if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
       lastError = '';
-      return { fh, dev: st.dev, ino: st.ino, pos: from === 'end' ? st.size : 0, head: Buffer.alloc(0) };
+      return { path, fh, dev: st.dev, ino: st.ino, pos: from === 'end' ? st.size : 0, head: Buffer.alloc(0) };
     } catch (err) {
       await fh.close().catch(() => {});
       failed(err);
@@ -141,7 +152,9 @@ export function followInput(opts: FollowOptions): Input {
   /** What is at the name now: the same file, another one, or nothing. */
   async function atName(f: Opened): Promise<'same' | 'other' | 'none'> {
     try {
-      const st = await stat(name);
+      const path = await locate();
+      if (path === null) return 'none';
+      const st = await stat(path);
       return st.ino === f.ino && st.dev === f.dev ? 'same' : 'other';
     } catch {
       return 'none';
@@ -161,7 +174,9 @@ export function followInput(opts: FollowOptions): Input {
           await changed();
           continue;
         }
-        yield { type: 'open', name, live: true };
+        // Reports name the file itself where the name is a family of files.
+        const shown = opts.locate === undefined ? name : f.path;
+        yield { type: 'open', name: shown, live: true };
         try {
           for (;;) {
             let data: Buffer | null;
@@ -189,10 +204,10 @@ export function followInput(opts: FollowOptions): Input {
               break;
             }
             if (await truncated(f).catch(() => false)) {
-              opts.onNotice(name, 'file truncated; reading it again from its start');
+              opts.onNotice(shown, 'file truncated; reading it again from its start');
               // Lines of the old content the converter still holds end here.
               yield { type: 'close' };
-              yield { type: 'open', name, live: true };
+              yield { type: 'open', name: shown, live: true };
               f.pos = 0;
               f.head = Buffer.alloc(0);
               continue;
