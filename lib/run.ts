@@ -127,6 +127,7 @@ export function start(options: Options, io: Io): Running {
         }
         const input = fileInput({ files, stdin: io.stdin, onError });
         inputs = [input];
+        if (stoppedBy !== null) input.stop(); // a signal while the directory was listed
         await pipeline(input, convertStage(converter), sink);
       } else {
         // Each name followed on its own, with a converter of its own; their events merge.

@@ -148,3 +148,19 @@ t.test('--follow --osquery-dir with no INFO symlink (Windows): the newest INFO f
   t.notMatch(f.stdout(), /old worker/, 'only the newest file at the start');
   t.match(f.stdout(), /"kind":"unparsed","file":"[^"]*osqueryd\.INFO\.20261201-120000\.9","line":1/, 'reports name the file itself');
 });
+
+t.test('an archive is never tailed as text: said once, not read', async (t) => {
+  const d = join(dir, 'archive');
+  fresh(d);
+  const zst = join(d, 'osqueryd.results.log.2.zst');
+  writeFileSync(zst, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x01, 0x00, 0x00]));
+  const live = join(d, 'osqueryd.results.log');
+  writeFileSync(live, line(0));
+  const f = follow([live, zst]);
+  t.ok(await waitFor(() => f.seqs().length === 1 && /zstd archive/.test(f.stderr()), 10000));
+  await sleep(1500); // a poll or more: the refusal is not repeated
+  const r = await f.stop();
+  t.equal(r.code, 143);
+  t.equal((r.stderr.match(/a zstd archive: archives are read whole without --follow, not followed/g) ?? []).length, 1, r.stderr);
+  t.notMatch(f.stdout(), /unparsed/, 'none of its bytes as text');
+});

@@ -4,7 +4,7 @@ import { decompressed } from './archive.js';
 
 /**
  * What an input stage hands to the converter: the start of an input, its bytes, its end.
- * Any source (files, stdin, later a followed file) that yields these can feed oqfwd.
+ * Any source (files, stdin, a followed file) that yields these can feed oqfwd.
  */
 export type InputItem =
   /** `live`: the source can pause for a while and go on (stdin, a followed file). */

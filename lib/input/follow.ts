@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Readable } from 'node:stream';
+import { compressionOf } from './archive.js';
 import { describeError, READ_CHUNK, type Input, type InputItem } from './files.js';
 
 /** Where a followed file with no saved position is read from. */
@@ -120,6 +121,11 @@ export function followInput(opts: FollowOptions): Input {
     try {
       const st = await fh.stat();
       if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+      // An archive is read whole, never tailed as text (a glob that caught osquery's .zst).
+      const magic = Buffer.alloc(4);
+      const { bytesRead } = await fh.read(magic, 0, 4, 0);
+      const kind = compressionOf(magic.subarray(0, bytesRead));
+      if (kind === 'gzip' || kind === 'zstd') throw new Error(`a ${kind} archive: archives are read whole without --follow, not followed`);
       lastError = '';
       return { path, fh, dev: st.dev, ino: st.ino, pos: from === 'end' ? st.size : 0, head: Buffer.alloc(0) };
     } catch (err) {
