@@ -29,11 +29,15 @@ try {
     };
     process.once('SIGINT', () => onSignal('SIGINT'));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
+    // Followed names are looked at again at once; a one-shot run ignores it.
+    const onHup = (): void => running.rescan();
+    process.on('SIGHUP', onHup);
     running.done.then(
       (code) => {
         process.exitCode = code;
         process.removeAllListeners('SIGINT');
         process.removeAllListeners('SIGTERM');
+        process.removeListener('SIGHUP', onHup);
       },
       (err: unknown) => internalError(err),
     );

@@ -40,6 +40,8 @@ export interface Running {
   done: Promise<number>;
   /** Stop reading because of `signal`, flush what was read, then settle `done`. */
   stop(signal: 'SIGINT' | 'SIGTERM'): void;
+  /** Look at every followed name again now (SIGHUP: logrotate's postrotate can send it). */
+  rescan(): void;
   /** The counters, live. */
   stats: Stats;
 }
@@ -185,6 +187,9 @@ export function start(options: Options, io: Io): Running {
   return {
     done,
     stats,
+    rescan() {
+      for (const input of inputs) input.rescan();
+    },
     stop(signal) {
       if (stoppedBy !== null) return;
       stoppedBy = signal;

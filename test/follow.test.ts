@@ -164,3 +164,30 @@ t.test('an archive is never tailed as text: said once, not read', async (t) => {
   t.equal((r.stderr.match(/a zstd archive: archives are read whole without --follow, not followed/g) ?? []).length, 1, r.stderr);
   t.notMatch(f.stdout(), /unparsed/, 'none of its bytes as text');
 });
+
+t.test('SIGHUP looks at every name at once (a change no event told of: a link to another directory)', async (t) => {
+  const d = join(dir, 'hup');
+  fresh(d);
+  fresh(join(d, 'elsewhere'));
+  const target = join(d, 'elsewhere', 'results.log');
+  writeFileSync(target, line(0));
+  const link = join(d, 'osqueryd.results.log');
+  symlinkSync(target, link);
+  // Polled once a minute: only SIGHUP can make the append below visible within the test.
+  const f = follow(['--poll-interval', '60', link]);
+  t.ok(await waitFor(() => f.seqs().length === 1, 10000));
+  // A line appended while the follower still finishes its first look is read without
+  // SIGHUP: append again until one stays unread for a second (the follower waits on its minute).
+  let n = 1;
+  for (; n < 6; n++) {
+    appendFileSync(target, line(n));
+    await sleep(1000);
+    if (f.seqs().length === n) break;
+  }
+  t.equal(f.seqs().length, n, 'a line no change event told of stays unread');
+  f.signal('SIGHUP');
+  t.ok(await waitFor(() => f.seqs().length === n + 1, 5000), 'read after SIGHUP');
+  const r = await f.stop();
+  t.equal(r.code, 143, 'SIGHUP did not end it');
+  t.same(f.seqs(), range(0, n + 1));
+});

@@ -293,6 +293,8 @@ export interface Follower {
   stderr: () => string;
   /** SIGTERM, then the exit. */
   stop: () => Promise<{ code: number | null; stderr: string }>;
+  /** Sends `signal` (SIGHUP, ...) and goes on. */
+  signal: (signal: NodeJS.Signals) => void;
 }
 
 /** Starts `oqfwd --follow ARGS`, killed after 90 s if it still runs. */
@@ -308,6 +310,7 @@ export function follow(args: string[]): Follower {
     seqs: (file = 'r') => [...out.matchAll(new RegExp(`"file":"${file}","seq":"(\\d+)"`, 'g'))].map((m) => Number(m[1])),
     stdout: () => out,
     stderr: () => err,
+    signal: (signal) => child.kill(signal),
     stop: async () => {
       child.kill('SIGTERM');
       const code = await closed;

@@ -32,6 +32,8 @@ export interface FileInputOptions {
 export interface Input extends Readable {
   /** Stop reading: the current input is closed and the stream ends after it. */
   stop(): void;
+  /** Look at every name again now, as if it had changed (SIGHUP); a no-op for plain files. */
+  rescan(): void;
 }
 
 /** strerror-like text for the usual file errors, so reports read like cat's. */
@@ -112,5 +114,6 @@ export function fileInput(opts: FileInputOptions): Input {
     // Wake a read that waits for data that may never come (a quiet pipe).
     current?.destroy();
   };
+  readable.rescan = () => {};
   return readable;
 }

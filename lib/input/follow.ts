@@ -235,5 +235,6 @@ export function followInput(opts: FollowOptions): Input {
     stopped = true;
     poke();
   };
+  readable.rescan = poke;
   return readable;
 }
