@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: SIGUSR1 must never reach Node's inspector (see lib/inspector-guard.ts).
+import { onUsr1 } from '../lib/inspector-guard.js';
 import { parseArgs } from '../lib/cli.js';
 import { paintFor } from '../lib/colour.js';
 import { EXIT } from '../lib/exit.js';
@@ -22,6 +24,7 @@ try {
       stderr: (text) => process.stderr.write(text),
       paint: await paintFor(process.env, process.stderr.isTTY === true),
     });
+    onUsr1(() => process.stderr.write(running.counters()));
     const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
       // First signal: stop reading and flush. A second one: the user insists.
       process.once(signal, () => process.exit(EXIT[signal]));

@@ -40,6 +40,8 @@ export interface Running {
   done: Promise<number>;
   /** Stop reading because of `signal`, flush what was read, then settle `done`. */
   stop(signal: 'SIGINT' | 'SIGTERM'): void;
+  /** The --stats counters as they are now, as --stats prints them (SIGUSR1). */
+  counters(): string;
   /** Look at every followed name again now (SIGHUP: logrotate's postrotate can send it). */
   rescan(): void;
   /** The counters, live. */
@@ -91,6 +93,11 @@ export function start(options: Options, io: Io): Running {
   let deadline: NodeJS.Timeout | null = null;
   /** Events converted that the receiver has not confirmed: written and unconfirmed, or never written. */
   const missing = (): number => (net === null ? 0 : stats.events - net.counters.eventsSent + net.unconfirmed());
+
+  const counters = (): string => {
+    const sink = net as NetworkSink | null;
+    return formatStats(stats, (s) => colour.cyan(s), sink === null ? undefined : { ...sink.counters, unconfirmed: missing() });
+  };
 
   const done = (async (): Promise<number> => {
     let code: number = EXIT.OK;
@@ -180,13 +187,14 @@ export function start(options: Options, io: Io): Running {
       if (stoppedBy !== null) code = EXIT[stoppedBy];
       else if (stats.filesFailed > 0) code = EXIT.INPUT;
     }
-    if (options.stats) io.stderr(formatStats(stats, (s) => colour.cyan(s), net === null ? undefined : { ...(net as NetworkSink).counters, unconfirmed: unsure }));
+    if (options.stats) io.stderr(counters());
     return code;
   })();
 
   return {
     done,
     stats,
+    counters,
     rescan() {
       for (const input of inputs) input.rescan();
     },
