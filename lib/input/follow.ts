@@ -36,6 +36,22 @@ export const POLL_MS = 1000;
 /** Bytes of a file's start compared at each check, to notice it was truncated and written again. */
 const HEAD = 256;
 
+/** How far back --from end looks for the start of the line being written at the end. */
+const LINE_BACK = 1024 * 1024;
+
+/**
+ * Where the last line of a file of `size` bytes starts (after its last `\n`), so that
+ * --from end reads a line still being written whole; `size` itself if none is near.
+ */
+async function lineStart(fh: FileHandle, size: number): Promise<number> {
+  const from = Math.max(0, size - LINE_BACK);
+  const tail = Buffer.alloc(size - from);
+  const { bytesRead } = await fh.read(tail, 0, tail.length, from);
+  const nl = tail.subarray(0, bytesRead).lastIndexOf(10);
+  if (nl !== -1) return from + nl + 1;
+  return from === 0 ? 0 : size;
+}
+
 interface Opened {
   /** The path it was opened at. */
   path: string;
@@ -127,7 +143,8 @@ export function followInput(opts: FollowOptions): Input {
       const kind = compressionOf(magic.subarray(0, bytesRead));
       if (kind === 'gzip' || kind === 'zstd') throw new Error(`a ${kind} archive: archives are read whole without --follow, not followed`);
       lastError = '';
-      return { path, fh, dev: st.dev, ino: st.ino, pos: from === 'end' ? st.size : 0, head: Buffer.alloc(0) };
+      const pos = from === 'end' ? await lineStart(fh, st.size) : 0;
+      return { path, fh, dev: st.dev, ino: st.ino, pos, head: pos === 0 ? Buffer.alloc(0) : await fh.read(Buffer.alloc(HEAD), 0, HEAD, 0).then((r) => r.buffer.subarray(0, r.bytesRead)) };
     } catch (err) {
       await fh.close().catch(() => {});
       failed(err);
@@ -135,14 +152,20 @@ export function followInput(opts: FollowOptions): Input {
     }
   }
 
+  // Reads go into one buffer; a small read (a line or two: the usual append) is copied out,
+  // so that the converter holding a partial line does not pin 128 KiB for each.
+  let buf = Buffer.allocUnsafe(READ_CHUNK);
+
   /** The next bytes of `f`, or null at its end for now. */
   async function read(f: Opened): Promise<Buffer | null> {
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
     const { bytesRead } = await f.fh.read(buf, 0, READ_CHUNK, f.pos);
     if (bytesRead === 0) return null;
     if (f.pos < HEAD && f.head.length === f.pos) f.head = Buffer.concat([f.head, buf.subarray(0, Math.min(bytesRead, HEAD - f.pos))]);
     f.pos += bytesRead;
-    return buf.subarray(0, bytesRead);
+    if (bytesRead < READ_CHUNK / 4) return Buffer.from(buf.subarray(0, bytesRead));
+    const data = buf.subarray(0, bytesRead);
+    buf = Buffer.allocUnsafe(READ_CHUNK);
+    return data;
   }
 
   /** True when `f` was cut short, or its start was written over, since it was read. */
