@@ -32,15 +32,14 @@ try {
     };
     process.once('SIGINT', () => onSignal('SIGINT'));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
-    // Followed names are looked at again at once; a one-shot run ignores it.
-    const onHup = (): void => running.rescan();
-    process.on('SIGHUP', onHup);
+    // Followed names are looked at again at once; a one-shot run ignores it. Never removed:
+    // a SIGHUP that arrives as the run ends must not find the default (terminate) in place.
+    process.on('SIGHUP', () => running.rescan());
     running.done.then(
       (code) => {
         process.exitCode = code;
         process.removeAllListeners('SIGINT');
         process.removeAllListeners('SIGTERM');
-        process.removeListener('SIGHUP', onHup);
       },
       (err: unknown) => internalError(err),
     );
