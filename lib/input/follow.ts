@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { fstatSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { compressionOf } from './archive.js';
@@ -168,22 +168,31 @@ export function followInput(opts: FollowOptions): Input {
     return data;
   }
 
-  /** True when `f` was cut short, or its start was written over, since it was read. */
-  async function truncated(f: Opened): Promise<boolean> {
-    const st = await f.fh.stat();
-    if (st.size < f.pos) return true;
-    if (f.head.length === 0) return false;
-    const now = Buffer.alloc(f.head.length);
-    const { bytesRead } = await f.fh.read(now, 0, now.length, 0);
-    return bytesRead < f.head.length || !now.equals(f.head);
+  /**
+   * What became of `f` since it was read to its end. An idle follower does this once a
+   * poll: a stat of the name and of the open file, done in place (sync: a local stat takes
+   * microseconds, a round trip through libuv's thread pool costs more than the stat).
+   */
+  async function look(f: Opened): Promise<'same' | 'grown' | 'truncated' | 'replaced'> {
+    if ((await atName(f)) !== 'same') return 'replaced';
+    const st = fstatSync(f.fh.fd);
+    if (st.size < f.pos) return 'truncated';
+    if (st.size === f.pos) return 'same';
+    // Grown; or cut to nothing and written again past where we were (copytruncate).
+    if (f.head.length > 0) {
+      const now = Buffer.alloc(f.head.length);
+      const n = readSync(f.fh.fd, now, 0, now.length, 0);
+      if (n < f.head.length || !now.equals(f.head)) return 'truncated';
+    }
+    return 'grown';
   }
 
   /** What is at the name now: the same file, another one, or nothing. */
   async function atName(f: Opened): Promise<'same' | 'other' | 'none'> {
     try {
-      const path = await locate();
+      const path = opts.locate === undefined ? name : await opts.locate();
       if (path === null) return 'none';
-      const st = await stat(path);
+      const st = statSync(path);
       return st.ino === f.ino && st.dev === f.dev ? 'same' : 'other';
     } catch {
       return 'none';
@@ -221,10 +230,17 @@ export function followInput(opts: FollowOptions): Input {
               continue;
             }
             if (stopped) break;
-            // At the end for now. Replaced (rename, delete, re-pointed link): this file is
-            // finished once a last read finds nothing more, and the next one begins.
-            const where = await atName(f);
-            if (where !== 'same') {
+            // At the end for now: wait until something became of the file.
+            let what = await look(f).catch(() => 'replaced' as const);
+            while (what === 'same' && !stopped) {
+              await changed();
+              what = await look(f).catch(() => 'replaced' as const);
+            }
+            if (stopped) break;
+            if (what === 'grown') continue;
+            if (what === 'replaced') {
+              // Renamed, deleted or re-pointed: finished once a last read finds nothing
+              // more (a write that reached it after the rename included).
               const rest = await read(f).catch(() => null);
               if (rest !== null) {
                 yield { type: 'data', data: rest };
@@ -232,16 +248,12 @@ export function followInput(opts: FollowOptions): Input {
               }
               break;
             }
-            if (await truncated(f).catch(() => false)) {
-              opts.onNotice(shown, 'file truncated; reading it again from its start');
-              // Lines of the old content the converter still holds end here.
-              yield { type: 'close' };
-              yield { type: 'open', name: shown, live: true };
-              f.pos = 0;
-              f.head = Buffer.alloc(0);
-              continue;
-            }
-            await changed();
+            opts.onNotice(shown, 'file truncated; reading it again from its start');
+            // Lines of the old content the converter still holds end here.
+            yield { type: 'close' };
+            yield { type: 'open', name: shown, live: true };
+            f.pos = 0;
+            f.head = Buffer.alloc(0);
           }
         } finally {
           await f.fh.close().catch(() => {});
