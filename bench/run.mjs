@@ -505,7 +505,8 @@ async function followRun(kind) {
       if (t !== undefined) lat.push(Number(now - t) / 1e6);
     }
   });
-  await new Promise((r) => setTimeout(r, 1500));
+  // Past start-up (compilation and collection of what loading left behind) first.
+  await new Promise((r) => setTimeout(r, 5000));
   // Idle: three names, nothing written, for 30 s (CPU time comes in 10 ms ticks).
   const before = cpuOf(child.pid);
   await new Promise((r) => setTimeout(r, 30000));
