@@ -100,21 +100,14 @@ async function* unzstd(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
   const d = new Decompress((data) => {
     if (data.length > 0) out.push(Buffer.from(data.buffer, data.byteOffset, data.length));
   });
-  const feed = (c: Uint8Array, final: boolean): void => {
-    try {
-      d.push(c, final);
-    } catch (err) {
-      const code = (err as { code?: number }).code;
-      throw new ArchiveError(code === 5 ? 'truncated zstd archive' : `corrupt zstd archive (${(err as Error).message})`);
-    }
-  };
   /** Decodes `c`: the blocks that came out, and the damage found after them, if any. */
   const step = (c: Uint8Array, final: boolean): { blocks: Buffer[]; failure: ArchiveError | null } => {
     let failure: ArchiveError | null = null;
     try {
-      feed(c, final);
+      d.push(c, final);
     } catch (err) {
-      failure = err as ArchiveError;
+      const code = (err as { code?: number }).code;
+      failure = new ArchiveError(code === 5 ? 'truncated zstd archive' : `corrupt zstd archive (${(err as Error).message})`);
     }
     const blocks = out;
     out = [];

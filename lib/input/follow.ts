@@ -60,7 +60,7 @@ interface Opened {
   ino: number;
   /** Where the next read starts. */
   pos: number;
-  /** The file's first bytes as read (up to HEAD). */
+  /** The file's first bytes (up to HEAD): from the open, then as reading gets past them. */
   head: Buffer;
 }
 
@@ -137,14 +137,15 @@ export function followInput(opts: FollowOptions): Input {
     try {
       const st = await fh.stat();
       if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+      // Its first bytes: to tell an archive, and to notice later that they were written over.
+      const first = Buffer.alloc(HEAD);
+      const head = first.subarray(0, (await fh.read(first, 0, HEAD, 0)).bytesRead);
       // An archive is read whole, never tailed as text (a glob that caught osquery's .zst).
-      const magic = Buffer.alloc(4);
-      const { bytesRead } = await fh.read(magic, 0, 4, 0);
-      const kind = compressionOf(magic.subarray(0, bytesRead));
+      const kind = compressionOf(head);
       if (kind === 'gzip' || kind === 'zstd') throw new Error(`a ${kind} archive: archives are read whole without --follow, not followed`);
       lastError = '';
       const pos = from === 'end' ? await lineStart(fh, st.size) : 0;
-      return { path, fh, dev: st.dev, ino: st.ino, pos, head: pos === 0 ? Buffer.alloc(0) : await fh.read(Buffer.alloc(HEAD), 0, HEAD, 0).then((r) => r.buffer.subarray(0, r.bytesRead)) };
+      return { path, fh, dev: st.dev, ino: st.ino, pos, head };
     } catch (err) {
       await fh.close().catch(() => {});
       failed(err);
@@ -174,7 +175,7 @@ export function followInput(opts: FollowOptions): Input {
    * microseconds, a round trip through libuv's thread pool costs more than the stat).
    */
   async function look(f: Opened): Promise<'same' | 'grown' | 'truncated' | 'replaced'> {
-    if ((await atName(f)) !== 'same') return 'replaced';
+    if (!(await stillAtName(f))) return 'replaced';
     const st = fstatSync(f.fh.fd);
     if (st.size < f.pos) return 'truncated';
     if (st.size === f.pos) return 'same';
@@ -187,15 +188,15 @@ export function followInput(opts: FollowOptions): Input {
     return 'grown';
   }
 
-  /** What is at the name now: the same file, another one, or nothing. */
-  async function atName(f: Opened): Promise<'same' | 'other' | 'none'> {
+  /** True while the name still leads to `f` (not renamed away, deleted or re-pointed). */
+  async function stillAtName(f: Opened): Promise<boolean> {
     try {
-      const path = opts.locate === undefined ? name : await opts.locate();
-      if (path === null) return 'none';
+      const path = await locate();
+      if (path === null) return false;
       const st = statSync(path);
-      return st.ino === f.ino && st.dev === f.dev ? 'same' : 'other';
+      return st.ino === f.ino && st.dev === f.dev;
     } catch {
-      return 'none';
+      return false;
     }
   }
 

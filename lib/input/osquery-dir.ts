@@ -1,4 +1,5 @@
-import { readdir, lstat } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** osquery's --logger_path by platform, as its documentation gives it. */
@@ -60,19 +61,20 @@ export async function history(dir: string): Promise<string[]> {
 
 /**
  * The status file to follow in `dir` now: through the INFO symlink where there is one,
- * else the newest INFO file (Windows has no symlinks). Null when there is none yet.
+ * else the newest INFO file (Windows has no symlinks). Null when there is none yet. A
+ * follower asks at every poll: done in place, as its other idle checks are (see follow.ts).
  */
 export async function currentInfo(dir: string): Promise<string | null> {
   const link = join(dir, INFO);
   try {
-    await lstat(link);
+    lstatSync(link);
     return link;
   } catch {
     // no symlink: the newest file
   }
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch {
     return null;
   }
