@@ -8,8 +8,8 @@ import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { ArchiveError, compressionOf, decompressed } from '../lib/input/archive.js';
 import { fileInput, type InputItem } from '../lib/input/files.js';
-import { spawn, spawnSync } from 'node:child_process';
-import { BIN, CORPUS, cli, scratch, tracked } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { CORPUS, cli, peakRss, scratch } from './helpers.js';
 
 const dir = scratch('archive');
 const hasZstd = spawnSync('zstd', ['--version']).status === 0;
@@ -30,6 +30,13 @@ function results(n: number): string {
   }
   writeFileSync(path, lines.join('\n') + '\n');
   return path;
+}
+
+/** A results log of `n` lines, and the same as zstd (by the CLI) and as gzip. */
+function archives(n: number): { text: Buffer; forms: Array<readonly ['zstd' | 'gzip', Buffer]> } {
+  const plain = results(n);
+  const text = readFileSync(plain);
+  return { text, forms: [['zstd', readFileSync(zstd(plain))], ['gzip', gzipSync(text)]] };
 }
 
 async function collect(gen: AsyncIterable<Buffer>): Promise<{ bytes: Buffer; error: unknown }> {
@@ -57,11 +64,8 @@ t.test('magic bytes, never names: a prefix of a magic number waits for more', as
 });
 
 t.test('gzip and zstd, whole or byte by byte, concatenated members and frames', { skip: !hasZstd && 'the zstd CLI is not installed' }, async (t) => {
-  const plain = results(3000);
-  const text = readFileSync(plain);
-  const z = readFileSync(zstd(plain));
-  const g = gzipSync(text);
-  for (const [name, bytes] of [['zstd', z], ['gzip', g]] as const) {
+  const { text, forms } = archives(3000);
+  for (const [name, bytes] of forms) {
     for (const size of [1, 7, 4096, bytes.length]) {
       if (size === 1 && name === 'gzip') continue; // zlib's stream per byte takes seconds; 7 covers the split magic
       const got = await collect(decompressed(chunked(bytes, size)));
@@ -74,11 +78,8 @@ t.test('gzip and zstd, whole or byte by byte, concatenated members and frames', 
 });
 
 t.test('damage: everything before it, then an ArchiveError naming the format', { skip: !hasZstd && 'the zstd CLI is not installed' }, async (t) => {
-  const plain = results(20000);
-  const text = readFileSync(plain);
-  const z = readFileSync(zstd(plain));
-  const g = gzipSync(text);
-  for (const [name, bytes] of [['zstd', z], ['gzip', g]] as const) {
+  const { text, forms } = archives(20000);
+  for (const [name, bytes] of forms) {
     const cut = await collect(decompressed(chunked(bytes.subarray(0, Math.floor(bytes.length * 0.6)), 65536)));
     t.ok(cut.error instanceof ArchiveError, `${name} cut: ${String(cut.error)}`);
     t.match(String(cut.error), new RegExp(`truncated ${name} archive`));
@@ -151,24 +152,9 @@ t.test('oqfwd: memory stays flat for an archive that expands 500-fold', { skip: 
   const zst = join(dir, 'repetitive.zst');
   const r = spawnSync('sh', ['-c', `yes '${line.trimEnd()}' | head -n 1500000 | zstd -q -1 -o '${zst}'`]);
   t.equal(r.status, 0, String(r.stderr));
-  // Its own environment: tap's NODE_OPTIONS (loaders, source maps) would cost memory too.
-  const child = tracked(spawn(process.execPath, [BIN, zst], { env: { PATH: process.env.PATH } }));
-  let count = 0;
-  let peak = 0;
-  child.stdout.on('data', (d: Buffer) => {
-    for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) count++;
-  });
-  const poll = setInterval(() => {
-    try {
-      peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
-    } catch {
-      // exited between two readings
-    }
-  }, 20);
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  clearInterval(poll);
+  const { code, lines, peakKiB: peak } = await peakRss([zst]);
   t.equal(code, 0);
-  t.equal(count, 1_500_000);
+  t.equal(lines, 1_500_000);
   // Measured: 155 MiB, and the same for four times as many lines (the decoder's garbage is
   // collected later than fs reads' are: 87 MiB for the same text uncompressed).
   t.ok(peak > 0 && peak / 1024 < 220, `peak RSS ${Math.round(peak / 1024)} MiB`);

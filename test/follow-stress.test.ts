@@ -1,18 +1,12 @@
 // --follow under load: writers append at about 10,000 lines a second, one write per line as
 // osquery does, while the file is rotated every few thousand lines by each kind of rotation.
 // Every line must come out once, in order (copytruncate: see the note in its rotation).
-import { appendFileSync, copyFileSync, mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { follow, line, scratch, sleep, waitFor, type Follower } from './helpers.js';
+import { emptyDir, follow, line, scratch, sleep, waitFor, type Follower } from './helpers.js';
 
 const dir = scratch('follow-stress');
-
-/** `d`, made empty. */
-function fresh(d: string): void {
-  rmSync(d, { recursive: true, force: true });
-  mkdirSync(d, { recursive: true });
-}
 
 /**
  * A writer appending `n` lines at about 10,000 a second, one write per line as osquery does,
@@ -52,8 +46,7 @@ t.test('lines written at ~10,000/s through many rotations of each kind: each lin
   await Promise.all(
     Object.entries(kinds).map(async ([kind, make]) => {
       const n = lines[kind]!;
-      const d = join(dir, `stress-${kind}`);
-      fresh(d);
+      const d = emptyDir(join(dir, `stress-${kind}`));
       const live = join(d, 'osqueryd.results.log');
       writeFileSync(live, '');
       const f = follow([live]);

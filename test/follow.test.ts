@@ -2,24 +2,17 @@
 // osquery's own rotation (rename to .1, a new live file), logrotate's copytruncate, delete and
 // recreate, a glog symlink re-pointed, lines written in two parts. Each run is the built
 // binary on real files, bounded in time; the order of every followed file is checked.
-import { appendFileSync, copyFileSync, mkdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { follow, line, scratch, sleep, waitFor } from './helpers.js';
+import { emptyDir, follow, line, scratch, sleep, waitFor } from './helpers.js';
 
 const dir = scratch('follow');
-
-/** `d`, made empty. */
-function fresh(d: string): void {
-  rmSync(d, { recursive: true, force: true });
-  mkdirSync(d, { recursive: true });
-}
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 t.test('rename rotation, late writes to the renamed file, a line in two writes, copytruncate, delete and recreate', async (t) => {
-  const d = join(dir, 'ops');
-  fresh(d);
+  const d = emptyDir(join(dir, 'ops'));
   const live = join(d, 'osqueryd.results.log');
   writeFileSync(live, line(0) + line(1));
   const f = follow(['--stats', live]);
@@ -64,8 +57,7 @@ t.test('rename rotation, late writes to the renamed file, a line in two writes, 
 });
 
 t.test('a symlink re-pointed (glog at a worker restart) is followed to its new file', async (t) => {
-  const d = join(dir, 'glog');
-  fresh(d);
+  const d = emptyDir(join(dir, 'glog'));
   const first = join(d, 'osqueryd.INFO.20261201-100000.101');
   const second = join(d, 'osqueryd.INFO.20261201-110000.202');
   const link = join(d, 'osqueryd.INFO');
@@ -86,8 +78,7 @@ t.test('a symlink re-pointed (glog at a worker restart) is followed to its new f
 });
 
 t.test('--from end reads only what is added; a name missing at the start is waited for', async (t) => {
-  const d = join(dir, 'from');
-  fresh(d);
+  const d = emptyDir(join(dir, 'from'));
   const old = join(d, 'old.log');
   const later = join(d, 'later.log');
   const probe = join(d, 'probe.log');
@@ -115,8 +106,7 @@ t.test('--from end reads only what is added; a name missing at the start is wait
 const glog = (hhmmss: string, pid: number, text: string): string => `I1201 ${hhmmss}.000001 ${pid} init.cpp:1] ${text}\n`;
 
 t.test('--follow --osquery-dir: results through a rotation, the INFO link moved at a worker restart', async (t) => {
-  const d = join(dir, 'osquery');
-  fresh(d);
+  const d = emptyDir(join(dir, 'osquery'));
   const results = join(d, 'osqueryd.results.log');
   writeFileSync(results, line(0));
   writeFileSync(join(d, 'osqueryd.snapshots.log'), '');
@@ -138,8 +128,7 @@ t.test('--follow --osquery-dir: results through a rotation, the INFO link moved 
 });
 
 t.test('--follow --osquery-dir with no INFO symlink (Windows): the newest INFO file, then the next one', async (t) => {
-  const d = join(dir, 'osquery-nolink');
-  fresh(d);
+  const d = emptyDir(join(dir, 'osquery-nolink'));
   writeFileSync(join(d, 'osqueryd.INFO.20261201-090000.7'), glog('09:00:00', 7, 'old worker'));
   writeFileSync(join(d, 'osqueryd.INFO.20261201-100000.8'), glog('10:00:00', 8, 'current worker'));
   const f = follow(['--tz', 'UTC', '--osquery-dir', d]);
@@ -153,8 +142,7 @@ t.test('--follow --osquery-dir with no INFO symlink (Windows): the newest INFO f
 });
 
 t.test('an archive is never tailed as text: said once, not read', async (t) => {
-  const d = join(dir, 'archive');
-  fresh(d);
+  const d = emptyDir(join(dir, 'archive'));
   const zst = join(d, 'osqueryd.results.log.2.zst');
   writeFileSync(zst, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x01, 0x00, 0x00]));
   const live = join(d, 'osqueryd.results.log');
@@ -169,9 +157,8 @@ t.test('an archive is never tailed as text: said once, not read', async (t) => {
 });
 
 t.test('SIGHUP looks at every name at once (a change no event told of: a link to another directory)', async (t) => {
-  const d = join(dir, 'hup');
-  fresh(d);
-  fresh(join(d, 'elsewhere'));
+  const d = emptyDir(join(dir, 'hup'));
+  emptyDir(join(d, 'elsewhere'));
   const target = join(d, 'elsewhere', 'results.log');
   writeFileSync(target, line(0));
   const link = join(d, 'osqueryd.results.log');

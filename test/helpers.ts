@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,13 @@ export function scratch(prefix: string): string {
   return d;
 }
 
+/** `d`, made (or made again) empty; removed with its scratch directory. */
+export function emptyDir(d: string): string {
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
 /** The exit of `child`, once it happened. */
 export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -217,6 +224,31 @@ export function oqfwd(args: string[], opts: { stdin?: 'ignore' | 'pipe'; timeout
     }),
   );
   return { child, done, stderr: () => stderr };
+}
+
+/**
+ * Runs the built oqfwd with `args` to its end: its exit status, the lines it wrote, and its
+ * peak RSS in KiB. In an environment of its own: tap's NODE_OPTIONS (loaders, source maps)
+ * would cost memory too.
+ */
+export async function peakRss(args: string[]): Promise<{ code: number | null; lines: number; peakKiB: number }> {
+  const child = tracked(spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH } }));
+  let lines = 0;
+  let peakKiB = 0;
+  child.stdout!.on('data', (d: Buffer) => {
+    for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
+  });
+  // VmHWM is the peak so far: the last reading before the exit is the peak of the run.
+  const poll = setInterval(() => {
+    try {
+      peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
+    } catch {
+      // exited between two readings
+    }
+  }, 20);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(poll);
+  return { code, lines, peakKiB };
 }
 
 /** A file of `n` result events numbered 0..n-1 in `dir`, each padded by `pad` bytes. */

@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, ROOT, scratch, tracked } from './helpers.js';
+import { BIN, peakRss, ROOT, scratch } from './helpers.js';
 import { LINES } from './fixtures.js';
 
 function start(args: string[]): ChildProcessWithoutNullStreams {
@@ -154,23 +154,7 @@ t.test('one huge snapshot line: memory is a few times the line, in both modes, a
   writeFileSync(file, line);
   const mib = line.length / 2 ** 20;
   for (const [args, events] of [[[], 1], [['--flatten'], rows]] as const) {
-    // Its own environment: tap's NODE_OPTIONS (loaders, source maps) would cost memory too.
-    const child = tracked(spawn(process.execPath, [BIN, ...args, file], { env: { PATH: process.env.PATH } }));
-    let peak = 0;
-    let count = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) count++;
-    });
-    // VmHWM is the peak so far: the last reading before the exit is the peak of the run.
-    const poll = setInterval(() => {
-      try {
-        peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
-      } catch {
-        // exited between two readings
-      }
-    }, 20);
-    const code = await new Promise((r) => child.on('close', r));
-    clearInterval(poll);
+    const { code, lines: count, peakKiB: peak } = await peakRss([...args, file]);
     t.equal(code, 0);
     t.equal(count, events, `${args.join(' ') || 'default'}: ${events} events`);
     // Measured: 151 MiB in both modes for this 31 MiB line run alone (up to 190 beside other
