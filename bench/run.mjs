@@ -44,13 +44,18 @@ function data(kind, mb, seed) {
   return { path, bytes: statSync(path).size, ...JSON.parse(readFileSync(meta, 'utf8')) };
 }
 
+/** What GNU time wrote last to TIMES (`-f '%e %U %S %M'`): wall and CPU seconds, peak RSS in KiB. */
+function gnuTimes() {
+  const last = readFileSync(TIMES, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { wall: last[0], cpu: last[1] + last[2], rss: last[3] };
+}
+
 /** One timed run: wall and CPU seconds, peak RSS in KiB (from GNU time when present). */
 function timed(argv) {
   if (hasTime) {
     const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', TIMES, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 2 ** 26 });
     if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 500)}`);
-    const last = readFileSync(TIMES, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-    return { wall: last[0], cpu: last[1] + last[2], rss: last[3] };
+    return gnuTimes();
   }
   const t = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -275,9 +280,7 @@ async function forwardRun(kind, file, expect) {
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   if (ours) {
     await new Promise((r) => child.on('close', r));
-    const t = readFileSync(TIMES, 'utf8').trim().split(' ').map(Number);
-    cpu = t[1] + t[2];
-    rss = t[3];
+    ({ cpu, rss } = gnuTimes());
   } else {
     cpu = cpuOf(child.pid);
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -403,23 +406,19 @@ action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriti
   let wall;
   let cpu;
   let rss;
-  if (kind === 'oqfwd') {
-    const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `relp://127.0.0.1:${port}`, file], { stdio: 'ignore' });
-    const code = await new Promise((r) => child.on('close', r));
-    wall = Number(process.hrtime.bigint() - started) / 1e9;
-    if (code !== 0) throw new Error(`oqfwd -> RELP exited ${code}`);
-    const t = readFileSync(TIMES, 'utf8').trim().split(' ').map(Number);
-    cpu = t[1] + t[2];
-    rss = t[3];
-    if (countLines(out) < expect) throw new Error(`oqfwd -> RELP: ${countLines(out)} of ${expect} events written`);
-  } else if (kind === 'oqfwd-tcp') {
-    const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', `tcp://127.0.0.1:${tcpPort}`, file], { stdio: 'ignore' });
-    wall = await filled(out, expect, started);
-    const code = await new Promise((r) => child.on('close', r));
-    if (code !== 0) throw new Error(`oqfwd -> TCP (rsyslog) exited ${code}`);
-    const t = readFileSync(TIMES, 'utf8').trim().split(' ').map(Number);
-    cpu = t[1] + t[2];
-    rss = t[3];
+  if (kind === 'oqfwd' || kind === 'oqfwd-tcp') {
+    const relp = kind === 'oqfwd';
+    const dest = relp ? `relp://127.0.0.1:${port}` : `tcp://127.0.0.1:${tcpPort}`;
+    const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', TIMES, node, OQFWD, '-o', dest, file], { stdio: 'ignore' });
+    const closed = new Promise((r) => child.on('close', r));
+    // Over RELP an event is acknowledged once written, so the exit is the end; over TCP the
+    // end is the last line written (the confirmation at the end comes after it).
+    if (!relp) wall = await filled(out, expect, started);
+    const code = await closed;
+    if (relp) wall = Number(process.hrtime.bigint() - started) / 1e9;
+    if (code !== 0) throw new Error(`oqfwd -o ${dest} exited ${code}`);
+    ({ cpu, rss } = gnuTimes());
+    if (countLines(out) < expect) throw new Error(`oqfwd -o ${dest}: ${countLines(out)} of ${expect} events written`);
   } else {
     const fwd = rsyslog(work + 'fwd/', rsyslogForwarder(work + 'fwd', file, 'module(load="omrelp")\n', '', `type="omrelp" target="127.0.0.1" port="${port}"`));
     wall = await filled(out, expect, started);
