@@ -22,6 +22,8 @@ export interface Options {
   from: From;
   /** --follow: how often names are checked without a change event, ms. Default {@link POLL_MS}. */
   pollMs: number;
+  /** Where each input's delivered position is kept across runs (--state). Default: none. */
+  state: string | null;
   /** One event per row of batch and snapshot lines. Default false. */
   flatten: boolean;
   /** What to do with lines that are not osquery lines. Default 'forward'. */
@@ -115,6 +117,7 @@ export function program(): Command {
     .option('-F, --follow', 'keep reading the FILEs as they grow, by name, through rotations (like tail -F)')
     .addOption(new Option('--osquery-dir [dir]', `osquery's log directory: its results, snapshots and INFO logs (default dir: ${defaultOsqueryDir()})`))
     .addOption(new Option('--from <where>', 'with --follow: read a file found at the start from its beginning or only what is added').choices(['beginning', 'end']).default('beginning'))
+    .option('--state <file>', 'remember in FILE how far each input was delivered, and go on from there next time (through rotations)')
     .addOption(new Option('--poll-interval <s>', 'with --follow: check the FILEs this often without a change event').argParser(pollArg).default(POLL_MS, String(POLL_MS / 1000)))
     .option('-f, --flatten', 'one event per row of batch and snapshot lines')
     .addOption(
@@ -172,6 +175,7 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     osqueryDir?: string | true;
     from: From;
     pollInterval: number;
+    state?: string;
     flatten?: boolean;
     unparsed: UnparsedMode;
     maxLine: number;
@@ -206,6 +210,7 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
       osqueryDir: o.osqueryDir === undefined ? null : o.osqueryDir === true ? defaultOsqueryDir() : o.osqueryDir,
       from: o.from,
       pollMs: o.pollInterval,
+      state: o.state ?? null,
       flatten: o.flatten === true,
       unparsed: o.unparsed,
       maxLine: o.maxLine,

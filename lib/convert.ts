@@ -1,4 +1,4 @@
-import type { InputItem } from './input/files.js';
+import type { InputItem, Start, Track } from './input/files.js';
 import { fromBinary, isSafe, needsEscape, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
 import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler, type Piece } from './lines.js';
@@ -44,6 +44,19 @@ export const OUTPUT_PIECE = 1024 * 1024;
 /** How long a status record read from stdin waits for continuation lines before it is written. */
 export const IDLE_FLUSH_MS = 1000;
 
+/**
+ * How far an input has been converted: every line before `offset` (the `line` lines there)
+ * is in the events emitted before this mark, or was reported. The pipeline carries marks
+ * beside the events, so that a position is saved only once the events before it were
+ * delivered (see ledger.ts).
+ */
+export class Mark {
+  constructor(
+    readonly track: Track,
+    readonly start: Start,
+  ) {}
+}
+
 /** A line that --unparsed=fail makes fatal. */
 export class BadInputError extends Error {
   constructor(
@@ -81,6 +94,10 @@ export class Converter implements LineHandler {
   private pending: StatusRecord | null = null;
   /** Blank lines seen since it: part of its message if another continuation follows. */
   private pendingBlanks = 0;
+  /** Where the line of the held status record starts. */
+  private pendingFrom: Start = { offset: 0, line: 0 };
+  /** Where the line whose rows are being written starts. */
+  private rowsFrom: Start = { offset: 0, line: 0 };
 
   constructor(
     private readonly opts: ConvertOptions,
@@ -92,24 +109,63 @@ export class Converter implements LineHandler {
     this.host = toBinary(opts.host);
   }
 
-  /** A new input begins; `name` is how reports refer to it. */
-  open(name: string): void {
+  /**
+   * A new input begins; `name` is how reports refer to it. An input read from part of the
+   * way through says where (`start`) and gives its first bytes (`head`), whose glog header
+   * still tells the year and the machine of the lines that follow.
+   */
+  open(name: string, start?: Start, head?: Buffer): void {
     this.file = name;
     this.fileJson = quote(toBinary(name));
-    this.splitter = new LineSplitter(this.opts.maxLine);
+    this.splitter = new LineSplitter(this.opts.maxLine, start);
     this.clock = new StatusClock(this.opts.zone, this.opts.now);
     this.host = toBinary(this.opts.host);
     const dated = dateFromFileName(name);
     if (dated !== null) this.clock.setOrigin(dated.year, dated.month, 'filename');
+    if (start !== undefined && start.offset > 0 && head !== undefined) this.header(head.subarray(0, start.offset));
     this.stats.files++;
+  }
+
+  /** The glog header lines at the start of `head`, taken in without events or counts. */
+  private header(head: Buffer): void {
+    let at = 0;
+    for (let nl = head.indexOf(10); nl !== -1; at = nl + 1, nl = head.indexOf(10, at)) {
+      const h = parseGlogHeader(head.toString('latin1', at, nl).replace(/\r$/, ''));
+      if (h === null) continue;
+      if (h.type === 'created') this.clock.setOrigin(h.year, h.month, 'header');
+      else if (h.type === 'machine') this.host = h.host;
+    }
+  }
+
+  /**
+   * Where the input is converted up to: the start of a held status record, of a line whose
+   * rows are still being written, or of what the splitter has not handed out yet.
+   */
+  get converted(): Start {
+    if (this.pending !== null) return this.pendingFrom;
+    if (this.rows !== null) return this.rowsFrom;
+    return { offset: this.splitter.position, line: this.splitter.lineNo };
+  }
+
+  /** Where the line being handled starts. */
+  private here(): Start {
+    return { offset: this.splitter.lineAt, line: this.splitter.lineNo - 1 };
   }
 
   data(chunk: Buffer): void {
     this.splitter.push(chunk, this);
   }
 
-  /** The input ended: its last line, even without `\n`, and a held status record are converted now. */
-  close(): void {
+  /**
+   * The input ended: its last line, even without `\n`, and a held status record are
+   * converted now. With `leave`, the input only stopped for now (a later run reads on from
+   * where it is converted up to): a last line without `\n` is left for that run, said once.
+   */
+  close(leave = false): void {
+    if (leave && this.splitter.partial > 0) {
+      this.reporter.warn(`${this.file}: line ${this.splitter.lineNo + 1} has no newline yet (${this.splitter.partial} bytes): left for the next run`);
+      this.splitter.drop();
+    }
     this.splitter.end(this);
     if (this.busy) this.closing = true;
     else this.closed();
@@ -255,6 +311,7 @@ export class Converter implements LineHandler {
         }
         if (this.opts.flatten) {
           const w = new RowWriter(text, members, shape);
+          this.rowsFrom = this.here();
           if (w.rows === 0) stats.emptyRecords++;
           stats.events += w.rows;
           stats.rowEvents += w.rows;
@@ -323,6 +380,7 @@ export class Converter implements LineHandler {
     this.stats.linesStatus++;
     // Whole seconds suffice: the microseconds are carried as written.
     const utcMs = this.clock.resolve(g.month, g.day, g.hour, g.minute, g.second, 0);
+    this.pendingFrom = this.here();
     this.pending = { hostIdentifier: this.host, utcMs, micros: g.micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId, plain: this.piece!.isPlain() || !needsEscape(text) };
   }
 
@@ -333,6 +391,7 @@ export class Converter implements LineHandler {
     this.flushStatus();
     this.stats.linesStatus++;
     const utcMs = wrap === null ? null : syslogTime(wrap.time, this.clock);
+    this.pendingFrom = this.here();
     this.pending = { hostIdentifier: wrap === null ? this.host : wrap.host, utcMs, micros: null, severity: st.severity, filename: st.filename, line: st.line, message: st.message, threadId: null, plain: false };
     return true;
   }
@@ -407,20 +466,23 @@ function invalidJson(text: string): string {
  * The converter as the middle stage of the pipeline: input items in, NDJSON bytes out, one
  * piece per input chunk rather than per line. As an async generator, each `yield` waits
  * for the sink to take it, so backpressure reaches the input even inside one huge line.
+ * After each item of an input that is tracked (--state), a {@link Mark} follows its events.
  *
  * @param idleMs on a live input (stdin), how long a held status record may wait for
  *   continuation lines before it is written anyway. Default {@link IDLE_FLUSH_MS}.
  */
-export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (source: AsyncIterable<InputItem>) => AsyncGenerator<Buffer> {
+export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (source: AsyncIterable<InputItem>) => AsyncGenerator<Buffer | Mark> {
   return async function* convert(source) {
     const items = source[Symbol.asyncIterator]();
     let live = false;
+    let track: Track | undefined;
     for (;;) {
       const next = items.next();
       if (live && converter.holding && (await idle(next, idleMs))) {
         converter.flushStatus();
         const text = converter.take();
         if (text.length > 0) yield text;
+        if (track !== undefined) yield new Mark(track, converter.converted);
       }
       const r = await next;
       if (r.done === true) return;
@@ -428,10 +490,11 @@ export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (sou
       if (item.type === 'data') {
         converter.data(item.data);
       } else if (item.type === 'open') {
-        converter.open(item.name);
+        converter.open(item.name, item.start, item.track?.file.head);
         live = item.live;
+        track = item.track;
       } else {
-        converter.close();
+        converter.close(item.leave === true);
         live = false;
       }
       for (;;) {
@@ -441,6 +504,8 @@ export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (sou
         converter.resume();
       }
       if (converter.failure) throw converter.failure;
+      if (track !== undefined) yield new Mark(track, converter.converted);
+      if (item.type === 'close') track = undefined;
     }
   };
 }

@@ -17,6 +17,8 @@ export const EXIT = {
   CONNECT: 5,
   /** A TCP receiver did not confirm every event: silence at the end where its FIN should have come. */
   UNDELIVERED: 6,
+  /** --state: the state file could not be read or written (the next run may send again what this one sent). */
+  STATE: 7,
   /** A bug in oqfwd. */
   SOFTWARE: 70,
   /** Stopped by SIGINT, after flushing what was read. */

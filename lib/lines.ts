@@ -93,6 +93,12 @@ const PIECE = 64 * 1024;
 export class LineSplitter {
   /** Number of the last line handed out (1-based; 0 before the first). */
   lineNo = 0;
+  /** Where the last line handed out starts: a byte offset from the start of the input. */
+  lineAt = 0;
+  /** Bytes pushed so far. */
+  private fed = 0;
+  /** Where the held chunk's first byte lies in the input. */
+  private savedAt = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Inside an overlong line: bytes are counted and thrown away until the next `\n`. */
@@ -100,8 +106,32 @@ export class LineSplitter {
   /** Where to go on when the handler was busy: the rest of a chunk, from a line start. */
   private saved: { chunk: Buffer; offset: number } | null = null;
 
-  /** @param maxLine longest line kept, in bytes, without its `\n` */
-  constructor(private readonly maxLine: number) {}
+  /**
+   * @param maxLine longest line kept, in bytes, without its `\n`
+   * @param start where the input begins: the byte offset and the number of lines before it
+   *   (a run that resumes a file part of the way through). Default: its beginning.
+   */
+  constructor(
+    private readonly maxLine: number,
+    start: { offset: number; line: number } = { offset: 0, line: 0 },
+  ) {
+    this.fed = start.offset;
+    this.lineAt = start.offset;
+    this.lineNo = start.line;
+  }
+
+  /**
+   * Where the bytes not handed out as lines yet begin (a line without its `\n`, or lines
+   * left when the handler turned busy): everything before it has been handed out.
+   */
+  get position(): number {
+    return this.fed - this.pendingBytes - (this.saved === null ? 0 : this.saved.chunk.length - this.saved.offset);
+  }
+
+  /** Bytes of a last line without its `\n` held now. */
+  get partial(): number {
+    return this.pendingBytes;
+  }
 
   /**
    * Cuts the lines out of `chunk`. When the handler turns busy, the splitter stops after that
@@ -110,6 +140,12 @@ export class LineSplitter {
    * afterwards (no input does: each read has a buffer of its own).
    */
   push(chunk: Buffer, out: LineHandler): void {
+    this.fed += chunk.length;
+    this.cut(chunk, this.fed - chunk.length, out);
+  }
+
+  /** `chunk`, whose first byte is at `base` in the input. */
+  private cut(chunk: Buffer, base: number, out: LineHandler): void {
     let start = 0;
     const first = chunk.indexOf(NL);
     if (first === -1) {
@@ -118,19 +154,22 @@ export class LineSplitter {
     }
     if (this.skipping || this.pendingBytes > 0) {
       // The first newline closes a line that began in an earlier chunk.
+      this.lineAt = base - this.pendingBytes;
       this.hold(chunk.subarray(0, first));
       this.flushPending(out);
       start = first + 1;
       if (out.busy) {
         this.saved = { chunk, offset: start };
+        this.savedAt = base;
         return;
       }
     }
     const last = chunk.lastIndexOf(NL);
     if (last >= start) {
-      const stop = this.bulk(chunk, start, last, out);
+      const stop = this.bulk(chunk, base, start, last, out);
       if (stop !== -1) {
         this.saved = { chunk, offset: stop };
+        this.savedAt = base;
         return;
       }
     }
@@ -142,12 +181,23 @@ export class LineSplitter {
     const saved = this.saved;
     if (saved === null) return;
     this.saved = null;
-    if (saved.offset < saved.chunk.length) this.push(saved.chunk.subarray(saved.offset), out);
+    if (saved.offset < saved.chunk.length) this.cut(saved.chunk.subarray(saved.offset), this.savedAt + saved.offset, out);
   }
 
   /** The input ended: a last line without `\n` is still a line. */
   end(out: LineHandler): void {
-    if (this.skipping || this.pendingBytes > 0) this.flushPending(out);
+    if (this.skipping || this.pendingBytes > 0) {
+      this.lineAt = this.fed - this.pendingBytes;
+      this.flushPending(out);
+    }
+  }
+
+  /** The input stopped inside a line that goes on later (read again by a later run): it is let go unread. */
+  drop(): void {
+    this.fed -= this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = false;
   }
 
   private hold(part: Buffer): void {
@@ -198,10 +248,10 @@ export class LineSplitter {
    * Lines `chunk[start, last)`, each ended by `\n`. Returns -1, or the offset of the next line
    * when the handler turned busy.
    */
-  private bulk(chunk: Buffer, start: number, last: number, out: LineHandler): number {
+  private bulk(chunk: Buffer, base: number, start: number, last: number, out: LineHandler): number {
     if (!isUtf8(chunk.subarray(start, last))) {
       // Rare: find the lines with invalid bytes one by one.
-      return this.bulkBytes(chunk, start, last, out);
+      return this.bulkBytes(chunk, base, start, last, out);
     }
     while (start <= last) {
       // A piece of whole lines, about PIECE bytes (or one longer line).
@@ -210,15 +260,15 @@ export class LineSplitter {
         end = chunk.lastIndexOf(NL, start + PIECE);
         if (end < start) end = chunk.indexOf(NL, start + PIECE);
       }
-      const stop = this.piece(chunk.toString('latin1', start, end), out);
+      const stop = this.piece(chunk.toString('latin1', start, end), base + start, out);
       if (stop !== -1) return start + stop; // one byte per character
       start = end + 1;
     }
     return -1;
   }
 
-  /** Lines of `text`, separated by `\n`. Returns -1, or where the next line starts if busy. */
-  private piece(text: string, out: LineHandler): number {
+  /** Lines of `text` (from `at` in the input), separated by `\n`. Returns -1, or where the next line starts if busy. */
+  private piece(text: string, at: number, out: LineHandler): number {
     const piece = new Piece(text);
     const max = this.maxLine;
     let pos = 0;
@@ -227,6 +277,7 @@ export class LineSplitter {
       let nl = text.indexOf('\n', pos);
       if (nl === -1) nl = n;
       const no = ++this.lineNo;
+      this.lineAt = at + pos; // one byte per character
       if (nl - pos > max) out.overlong(no, nl - pos);
       else out.line(piece.line(pos, nl), no, piece, false);
       pos = nl + 1;
@@ -235,12 +286,13 @@ export class LineSplitter {
     return -1;
   }
 
-  private bulkBytes(chunk: Buffer, start: number, last: number, out: LineHandler): number {
+  private bulkBytes(chunk: Buffer, base: number, start: number, last: number, out: LineHandler): number {
     let pos = start;
     while (pos <= last) {
       let nl = chunk.indexOf(NL, pos);
       if (nl === -1 || nl > last) nl = last;
       const no = ++this.lineNo;
+      this.lineAt = base + pos;
       if (nl - pos > this.maxLine) out.overlong(no, nl - pos);
       else this.emit(chunk.subarray(pos, nl), out, no);
       pos = nl + 1;

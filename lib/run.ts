@@ -1,12 +1,16 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Options } from './cli.js';
-import { BadInputError, Converter, convertStage } from './convert.js';
+import { BadInputError, Converter, convertStage, type Mark } from './convert.js';
 import { EXIT } from './exit.js';
-import { describeError, fileInput, type Input } from './input/files.js';
+import { describeError, fileInput, type Input, type InputItem, type Source } from './input/files.js';
 import { followInput, type FollowOptions } from './input/follow.js';
-import { currentInfo, history, INFO, RESULTS, SNAPSHOTS } from './input/osquery-dir.js';
+import { currentInfo, history, INFO, RESULTS, rotations, SNAPSHOTS } from './input/osquery-dir.js';
+import { plan } from './input/resume.js';
+import { StateFile, stateKey } from './input/state.js';
+import { Ledger } from './ledger.js';
 import { merge } from './merge.js';
 import { ConnectError, StoppedError, type Target } from './output/connect.js';
 import { UndeliveredError, type NetworkSink } from './output/delivery.js';
@@ -48,6 +52,9 @@ export interface Running {
   stats: Stats;
 }
 
+/** The state file cannot be read: nothing is read either, as where to begin is unknown. */
+class StateError extends Error {}
+
 function isBrokenPipe(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
@@ -74,6 +81,20 @@ async function networkSink(dest: Endpoint, options: Options, reporter: Reporter,
   return new RelpSink({ ...common, window: options.relpWindow, windowBytes: options.replayBytes, host: options.host });
 }
 
+/**
+ * What a one-shot run with --state reads for the name `path`: with a saved position, the
+ * rest of the file read last (wherever rotation took it), the files newer than it, and the
+ * live file; without one, `fresh` (the live file alone, or a directory's whole history).
+ */
+async function resumeSources(state: StateFile, path: string, live: string | null, fresh: string[], onError: (name: string, message: string) => void): Promise<Source[]> {
+  const key = stateKey(path);
+  const saved = state.get(key);
+  if (saved === undefined) return fresh.map((p) => ({ path: p, key, ...(p === live && { leave: true }) }));
+  const p = await plan(key, saved, live, await rotations(path));
+  if (p.lost !== null) onError(path, p.lost);
+  return [...p.before, ...(live === null ? [] : [{ path: live, key, ...(p.live !== 'beginning' && { start: p.live }), leave: true }])];
+}
+
 /** Starts the one pipeline: inputs → converter → sink. */
 export function start(options: Options, io: Io): Running {
   const stats = newStats();
@@ -87,6 +108,7 @@ export function start(options: Options, io: Io): Running {
   };
   let inputs: Input[] = [];
   let net: NetworkSink | null = null;
+  let ledger: Ledger | null = null;
   let opening = false;
   let stoppedBy: 'SIGINT' | 'SIGTERM' | null = null;
   let gaveUp = false;
@@ -101,8 +123,17 @@ export function start(options: Options, io: Io): Running {
 
   const done = (async (): Promise<number> => {
     let code: number = EXIT.OK;
+    let state: StateFile | null = null;
     try {
-      let sink: Writable = io.stdoutReleases === true ? new StdoutSink(io.stdout, recycle) : io.stdout;
+      if (options.state !== null) {
+        try {
+          state = await StateFile.load(options.state, (message) => reporter.warn(message, true));
+        } catch (err) {
+          throw new StateError(`--state ${options.state}: ${describeError(err)}`);
+        }
+      }
+      const stdoutSink = state !== null || io.stdoutReleases === true ? new StdoutSink(io.stdout, io.stdoutReleases === true ? recycle : null, state !== null) : null;
+      let sink: Writable = stdoutSink ?? io.stdout;
       const dest = options.output;
       if (dest.kind !== 'stdout') {
         net = await networkSink(dest, options, reporter, recycle);
@@ -121,38 +152,75 @@ export function start(options: Options, io: Io): Running {
         stats.filesFailed++;
         reporter.error(`${name}: ${message}`);
       };
-      const dir = options.osqueryDir;
+      // With --state, the events' positions ride along to the sink and are saved once delivered.
+      const delivered = net !== null ? (net as NetworkSink).delivered.bind(net) : () => stdoutSink!.delivered();
+      if (state !== null) ledger = new Ledger(state, delivered, (err) => reporter.error(`--state ${options.state}: cannot save: ${describeError(err)} (trying again)`));
+      const marked = ledger?.stage();
+      const toSink = (events: AsyncIterable<Buffer | Mark>): AsyncIterable<Buffer> => (marked === undefined ? (events as AsyncIterable<Buffer>) : marked(events));
+      if (state !== null && options.osqueryDir === null && options.files.includes('-')) reporter.warn('--state keeps no position for standard input', true);
+      const osqueryDir = options.osqueryDir;
       if (!options.follow) {
-        let files = options.files;
-        if (dir !== null) {
+        let files: Array<string | Source> = options.files;
+        if (osqueryDir !== null) {
           // The directory's history, each log oldest first.
+          let all: string[] = [];
           try {
-            files = await history(dir);
+            all = await history(osqueryDir);
           } catch (err) {
-            onError(dir, describeError(err));
-            files = [];
+            onError(osqueryDir, describeError(err));
           }
-          if (files.length === 0 && stats.filesFailed === 0) onError(dir, 'no osquery logs in it');
+          if (all.length === 0 && stats.filesFailed === 0) onError(osqueryDir, 'no osquery logs in it');
+          files = all;
+          if (state !== null && all.length > 0) {
+            // Each log from where the last run left it.
+            files = [];
+            for (const name of [RESULTS, SNAPSHOTS, INFO]) {
+              const path = join(osqueryDir, name);
+              const found = name === INFO ? await currentInfo(osqueryDir) : path;
+              const live = found !== null && existsSync(found) ? found : null;
+              const older = await rotations(path);
+              files.push(...(await resumeSources(state, path, live, [...older, ...(live === null ? [] : [live])], onError)));
+            }
+          }
+        } else if (state !== null) {
+          const resumed: Array<string | Source> = [];
+          for (const path of options.files) resumed.push(...(path === '-' ? ['-'] : await resumeSources(state, path, path, [path], onError)));
+          files = resumed;
         }
         const input = fileInput({ files, stdin: io.stdin, onError });
         inputs = [input];
         if (stoppedBy !== null) input.stop(); // a signal while the directory was listed
-        await pipeline(input, convertStage(converter), sink);
+        await pipeline(input, (items: AsyncIterable<InputItem>) => toSink(convertStage(converter)(items)), sink);
       } else {
         // Each name followed on its own, with a converter of its own; their events merge.
-        const follow = (path: string, locate?: FollowOptions['locate']): Input =>
-          followInput({ path, ...(locate !== undefined && { locate }), from: options.from, pollMs: options.pollMs, onError, onNotice: (name, message) => reporter.warn(`${name}: ${message}`) });
-        if (dir !== null) {
+        const follow = (path: string, locate?: FollowOptions['locate']): Input => {
+          const key = stateKey(path);
+          const saved = state?.get(key);
+          return followInput({
+            path,
+            ...(locate !== undefined && { locate }),
+            from: options.from,
+            pollMs: options.pollMs,
+            onError,
+            onNotice: (name, message) => reporter.warn(`${name}: ${message}`),
+            ...(state !== null && { key, older: () => rotations(path) }),
+            ...(saved !== undefined && { saved }),
+          });
+        };
+        if (osqueryDir !== null) {
           // The live logs; the status log through its symlink, or its newest file.
-          inputs = [follow(join(dir, RESULTS)), follow(join(dir, SNAPSHOTS)), follow(join(dir, INFO), () => currentInfo(dir))];
+          inputs = [follow(join(osqueryDir, RESULTS)), follow(join(osqueryDir, SNAPSHOTS)), follow(join(osqueryDir, INFO), () => currentInfo(osqueryDir))];
         } else {
           inputs = options.files.map((path) => (path === '-' ? fileInput({ files: ['-'], stdin: io.stdin, onError }) : follow(path)));
         }
         while (converters.length < inputs.length) converters.push(new Converter(options, stats, reporter));
-        await pipeline(merge(inputs.map((input, i) => convertStage(converters[i]!)(input))), sink);
+        await pipeline(toSink(merge(inputs.map((input, i) => convertStage(converters[i]!)(input)))), sink);
       }
     } catch (err) {
-      if (err instanceof BadInputError) {
+      if (err instanceof StateError) {
+        reporter.error(err.message);
+        code = EXIT.STATE;
+      } else if (err instanceof BadInputError) {
         reporter.error(`${err.message} (--unparsed=fail)`);
         code = EXIT.BAD_LINE;
       } else if (err instanceof TlsFileError) {
@@ -177,6 +245,14 @@ export function start(options: Options, io: Io): Running {
       }
     }
     if (deadline !== null) clearTimeout(deadline);
+    if (ledger !== null) {
+      try {
+        await ledger.finish();
+      } catch (err) {
+        reporter.error(`--state ${options.state}: cannot save: ${describeError(err)}; the next run may send again what this one delivered`);
+        if (code === EXIT.OK) code = EXIT.STATE;
+      }
+    }
     const unsure = missing();
     if (unsure > 0) {
       const sink = net as NetworkSink | null;

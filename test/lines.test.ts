@@ -152,3 +152,35 @@ t.test('a busy handler stops the splitter after each line; resume goes on where 
     t.same(got, want, `chunks of ${size}`);
   }
 });
+
+t.test('every line knows where it starts, and the splitter where its unread bytes begin, however the input is cut', async (t) => {
+  // Plain lines, a multibyte one, an invalid byte (the slow path), CRLF, an overlong one.
+  const text = Buffer.concat([Buffer.from('alpha\nbé\r\n\n'), Buffer.from([0x61, 0xff, 0x0a]), Buffer.from('x'.repeat(40) + '\nlast\npart')]);
+  const starts: number[] = [];
+  for (let i = -1; i < text.length; i = text.indexOf(10, i + 1)) {
+    if (i + 1 < text.length) starts.push(i + 1);
+    if (text.indexOf(10, i + 1) === -1) break;
+  }
+  const lineStarts = starts.slice(0, -1); // 'part' has no newline: not handed out until the end
+  for (const cut of [text.length, 7, 3, 1]) {
+    const seen: number[] = [];
+    const s = new LineSplitter(30, { offset: 1000, line: 10 });
+    const h: LineHandler = { line: (_t, no) => seen.push(s.lineAt - 1000, no), overlong: (no) => seen.push(s.lineAt - 1000, no), busy: false };
+    for (let at = 0; at < text.length; at += cut) {
+      s.push(text.subarray(at, at + cut), h);
+      // Everything before `position` was handed out, everything after it was not.
+      const fed = Math.min(at + cut, text.length);
+      const handed = lineStarts.filter((x) => x < fed && text.indexOf(10, x) < fed).length;
+      const expected = handed === lineStarts.length ? starts[starts.length - 1]! : lineStarts[handed]!;
+      t.equal(s.position - 1000, Math.min(expected, fed), `cut ${cut}: position after ${fed} bytes`);
+    }
+    t.same(
+      seen,
+      lineStarts.flatMap((x, i) => [x, 11 + i]),
+      `cut ${cut}: each line's start and number, counted on from the start given`,
+    );
+    t.equal(s.partial, 4, `cut ${cut}: 'part' is held`);
+    s.drop();
+    t.equal(s.position - 1000, starts[starts.length - 1], `cut ${cut}: dropped, the position is its start`);
+  }
+});

@@ -1,16 +1,47 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { decompressed } from './archive.js';
+import { compressionOf, decompressed } from './archive.js';
+import { FINGERPRINT_BYTES, type FileId } from './identity.js';
+
+/** A place in an input: a byte offset at a line start, and the number of lines before it. */
+export interface Start {
+  offset: number;
+  line: number;
+}
+
+/** An input whose position --state keeps: the name it is saved under and the file read. */
+export interface Track {
+  /** The state's key: the absolute path of the name given (see state.ts). */
+  key: string;
+  file: FileId;
+  /** Where the file is read now. */
+  path: string;
+}
 
 /**
  * What an input stage hands to the converter: the start of an input, its bytes, its end.
  * Any source (files, stdin, a followed file) that yields these can feed oqfwd.
  */
 export type InputItem =
-  /** `live`: the source can pause for a while and go on (stdin, a followed file). */
-  | { type: 'open'; name: string; live: boolean }
+  /**
+   * `live`: the source can pause for a while and go on (stdin, a followed file). `start`:
+   * where reading begins, when not at the beginning. `track`: the position is kept (--state).
+   */
+  | { type: 'open'; name: string; live: boolean; start?: Start; track?: Track }
   | { type: 'data'; data: Buffer }
-  | { type: 'close' };
+  /** `leave`: the input only stopped for now; a line without its `\n` is left for later. */
+  | { type: 'close'; leave?: boolean };
+
+/** One input to read: a path (`-` for stdin), from where, and whether its position is kept. */
+export interface Source {
+  path: string;
+  /** Where to begin. Default: the beginning. */
+  start?: Start;
+  /** The state key its position is kept under (--state). Default: not kept. */
+  key?: string;
+  /** A live file read for now: a last line without `\n` is left for the next run. Default false. */
+  leave?: boolean;
+}
 
 /** Name used in reports for standard input. */
 export const STDIN_NAME = '<stdin>';
@@ -20,8 +51,8 @@ export const READ_CHUNK = 128 * 1024;
 
 /** Files (and `-`, standard input) read one after the other. */
 export interface FileInputOptions {
-  /** Paths; `-` is standard input. */
-  files: string[];
+  /** What to read, in order: paths (`-` is standard input) or sources. */
+  files: Array<string | Source>;
   /** Standard input. Default: process.stdin. */
   stdin?: Readable;
   /** Told about an input that cannot be opened or read; reading goes on with the next. */
@@ -60,51 +91,19 @@ export function describeError(err: unknown): string {
 
 export function fileInput(opts: FileInputOptions): Input {
   let stopped = false;
-  let current: Readable | null = null;
+  let current: { destroy(): void } | null = null;
   const stdin = opts.stdin ?? process.stdin;
+  const control = {
+    stopped: () => stopped,
+    reading: (r: { destroy(): void } | null) => (current = r),
+    onError: opts.onError,
+  };
 
   async function* items(): AsyncGenerator<InputItem> {
-    for (const path of opts.files) {
+    for (const file of opts.files) {
       if (stopped) return;
-      const isStdin = path === '-';
-      const name = isStdin ? STDIN_NAME : path;
-      let stream: Readable;
-      if (isStdin) {
-        stream = stdin;
-      } else {
-        try {
-          const fh = await open(path, 'r');
-          stream = fh.createReadStream({ highWaterMark: READ_CHUNK });
-        } catch (err) {
-          opts.onError(name, describeError(err));
-          continue;
-        }
-      }
-      current = stream;
-      yield { type: 'open', name, live: isStdin };
-      // Only errors of the stream itself are read errors: an error thrown in at a yield
-      // (the pipeline tearing down) must go on up.
-      // gzip and zstd archives are read as the text they hold, told by their first bytes.
-      const chunks = decompressed(stream as AsyncIterable<Buffer>);
-      try {
-        for (;;) {
-          let next: IteratorResult<Buffer>;
-          try {
-            next = await chunks.next();
-          } catch (err) {
-            if (!stopped) opts.onError(name, describeError(err));
-            break;
-          }
-          if (next.done === true) break;
-          yield { type: 'data', data: next.value };
-          if (stopped) break;
-        }
-      } finally {
-        current = null;
-        await chunks.return(undefined);
-        if (!isStdin) stream.destroy();
-      }
-      yield { type: 'close' };
+      const source = typeof file === 'string' ? { path: file } : file;
+      yield* sourceItems(source, control, stdin);
     }
   }
 
@@ -116,4 +115,106 @@ export function fileInput(opts: FileInputOptions): Input {
   };
   readable.rescan = () => {};
   return readable;
+}
+
+/** What reading one source needs from the input stage around it. */
+export interface SourceControl {
+  stopped(): boolean;
+  /** The stream being read now (destroyed by a stop), or null. */
+  reading(stream: { destroy(): void } | null): void;
+  onError: (name: string, message: string) => void;
+}
+
+/**
+ * The items of one source: open, its bytes (decompressed when it is an archive), close. An
+ * error opening it is reported and yields nothing; one reading it ends it where it stopped.
+ * A source read from an offset: a plain file is read from there; an archive is decompressed
+ * from its start and its text up to the offset passed over.
+ */
+export async function* sourceItems(source: Source, control: SourceControl, stdin?: Readable): AsyncGenerator<InputItem> {
+  const isStdin = source.path === '-';
+  const name = isStdin ? STDIN_NAME : source.path;
+  const offset = source.start?.offset ?? 0;
+  let stream: Readable;
+  let chunks: AsyncIterator<Buffer, unknown, undefined>;
+  let track: Track | undefined;
+  let compressed = false;
+  if (isStdin) {
+    stream = stdin ?? process.stdin;
+    chunks = decompressed(stream as AsyncIterable<Buffer>);
+  } else {
+    let fh: FileHandle;
+    try {
+      fh = await open(source.path, 'r');
+    } catch (err) {
+      control.onError(name, describeError(err));
+      return;
+    }
+    if (source.key !== undefined || offset > 0) {
+      try {
+        const st = await fh.stat({ bigint: true });
+        const first = Buffer.alloc(FINGERPRINT_BYTES);
+        const head = first.subarray(0, (await fh.read(first, 0, FINGERPRINT_BYTES, 0)).bytesRead);
+        const kind = compressionOf(head);
+        compressed = kind === 'gzip' || kind === 'zstd';
+        if (source.key !== undefined) track = { key: source.key, path: source.path, file: { dev: String(st.dev), ino: String(st.ino), head: compressed ? Buffer.alloc(0) : head } };
+      } catch (err) {
+        await fh.close().catch(() => {});
+        control.onError(name, describeError(err));
+        return;
+      }
+    }
+    stream = fh.createReadStream({ highWaterMark: READ_CHUNK, start: compressed ? 0 : offset });
+    // Read from an offset, a plain file is known not to be an archive.
+    chunks = compressed || offset === 0 ? decompressed(stream as AsyncIterable<Buffer>) : (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+  control.reading(stream);
+  let skip = compressed ? offset : 0;
+  /** Chunks read before the open item: an archive's first text, its fingerprint. */
+  const early: Buffer[] = [];
+  let failure: unknown = null;
+  /** The next chunk, or null at the end (or at a read error, kept in `failure`). */
+  const next = async (): Promise<Buffer | null> => {
+    if (early.length > 0) return early.shift()!;
+    try {
+      const r = await chunks.next();
+      return r.done === true ? null : r.value;
+    } catch (err) {
+      failure = err;
+      return null;
+    }
+  };
+  try {
+    const file = track?.file;
+    if (compressed && file !== undefined) {
+      // Its text's first bytes identify it, and hold the glog header a resumed file needs.
+      while (file.head.length < FINGERPRINT_BYTES) {
+        const c = await next();
+        if (c === null) break;
+        early.push(c);
+        file.head = Buffer.concat([file.head, c.subarray(0, FINGERPRINT_BYTES - file.head.length)]);
+      }
+    }
+    yield { type: 'open', name, live: isStdin, ...(source.start !== undefined && { start: source.start }), ...(track !== undefined && { track }) };
+    // Only errors of the stream itself are read errors: an error thrown in at a yield
+    // (the pipeline tearing down) must go on up.
+    for (;;) {
+      let data = await next();
+      if (data === null) break;
+      if (skip > 0) {
+        const n = Math.min(skip, data.length);
+        skip -= n;
+        data = data.subarray(n);
+        if (data.length === 0) continue;
+      }
+      yield { type: 'data', data };
+      if (control.stopped()) break;
+    }
+    if (failure !== null && !control.stopped()) control.onError(name, describeError(failure));
+  } finally {
+    control.reading(null);
+    await chunks.return?.(undefined);
+    if (!isStdin) stream.destroy();
+  }
+  yield { type: 'close', ...(source.leave === true && { leave: true }) };
 }

@@ -3,7 +3,10 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { compressionOf } from './archive.js';
-import { describeError, READ_CHUNK, type Input, type InputItem } from './files.js';
+import { describeError, READ_CHUNK, sourceItems, type Input, type InputItem, type SourceControl, type Start } from './files.js';
+import { FINGERPRINT_BYTES, sameFile, type FileId } from './identity.js';
+import { plan } from './resume.js';
+import type { Saved } from './state.js';
 
 /** Where a followed file with no saved position is read from. */
 export type From = 'beginning' | 'end';
@@ -28,13 +31,22 @@ export interface FollowOptions {
   onError: (name: string, message: string) => void;
   /** Something the operator should know that loses nothing (a truncation). */
   onNotice: (name: string, message: string) => void;
+  /** The state key the position is kept under (--state). Default: not kept. */
+  key?: string;
+  /** What the state file said of the name: where to go on. Default: nothing (`from` decides). */
+  saved?: Saved;
+  /** The name's older files, oldest first, to look for the saved file in. Default: none. */
+  older?: () => Promise<string[]>;
 }
 
 /** Default --follow polling interval: an idle forwarder wakes once a second. */
 export const POLL_MS = 1000;
 
-/** Bytes of a file's start compared at each check, to notice it was truncated and written again. */
-const HEAD = 256;
+/**
+ * Bytes of a file's start compared at each check, to notice it was truncated and written
+ * again; they are its fingerprint in the state too.
+ */
+const HEAD = FINGERPRINT_BYTES;
 
 /** How far back --from end looks for the start of the line being written at the end. */
 const LINE_BACK = 1024 * 1024;
@@ -56,12 +68,12 @@ interface Opened {
   /** The path it was opened at. */
   path: string;
   fh: FileHandle;
-  dev: number;
-  ino: number;
+  /** Its device, inode and first bytes (up to HEAD: from the open, then as the file grows). */
+  id: FileId;
   /** Where the next read starts. */
   pos: number;
-  /** The file's first bytes (up to HEAD): from the open, then as reading gets past them. */
-  head: Buffer;
+  /** Where reading began: its offset, and the lines before it when known. */
+  start: Start;
 }
 
 /**
@@ -123,7 +135,12 @@ export function followInput(opts: FollowOptions): Input {
     opts.onError(name, message);
   }
 
-  async function openAt(from: From): Promise<Opened | null> {
+  /**
+   * The file at the name, read from `from`: the beginning, its end, or a saved position
+   * (then it must be the saved file: null, and `mismatch` set, when it is not).
+   */
+  let mismatch = false;
+  async function openAt(from: From | Start): Promise<Opened | null> {
     const path = await locate();
     if (path === null) return null;
     let fh: FileHandle;
@@ -135,7 +152,7 @@ export function followInput(opts: FollowOptions): Input {
       return null;
     }
     try {
-      const st = await fh.stat();
+      const st = await fh.stat({ bigint: true });
       if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
       // Its first bytes: to tell an archive, and to notice later that they were written over.
       const first = Buffer.alloc(HEAD);
@@ -144,8 +161,21 @@ export function followInput(opts: FollowOptions): Input {
       const kind = compressionOf(head);
       if (kind === 'gzip' || kind === 'zstd') throw new Error(`a ${kind} archive: archives are read whole without --follow, not followed`);
       lastError = '';
-      const pos = from === 'end' ? await lineStart(fh, st.size) : 0;
-      return { path, fh, dev: st.dev, ino: st.ino, pos, head };
+      const id = { dev: String(st.dev), ino: String(st.ino), head: Buffer.from(head) };
+      const size = Number(st.size);
+      let start: Start = { offset: 0, line: 0 };
+      if (from === 'end') start = { offset: await lineStart(fh, size), line: 0 };
+      else if (from !== 'beginning') {
+        if (opts.saved !== undefined && sameFile(opts.saved.file, id) === null) {
+          // Rotated since the plan was made: make it again.
+          mismatch = true;
+          await fh.close();
+          return null;
+        }
+        if (size >= from.offset) start = from;
+        else opts.onNotice(name, `file truncated since the last run (${size} bytes, ${from.offset} were delivered); reading it from its start`);
+      }
+      return { path, fh, id, pos: start.offset, start };
     } catch (err) {
       await fh.close().catch(() => {});
       failed(err);
@@ -161,7 +191,7 @@ export function followInput(opts: FollowOptions): Input {
   async function read(f: Opened): Promise<Buffer | null> {
     const { bytesRead } = await f.fh.read(buf, 0, READ_CHUNK, f.pos);
     if (bytesRead === 0) return null;
-    if (f.pos < HEAD && f.head.length === f.pos) f.head = Buffer.concat([f.head, buf.subarray(0, Math.min(bytesRead, HEAD - f.pos))]);
+    if (f.pos < HEAD && f.id.head.length === f.pos) f.id.head = Buffer.concat([f.id.head, buf.subarray(0, Math.min(bytesRead, HEAD - f.pos))]);
     f.pos += bytesRead;
     if (bytesRead < READ_CHUNK / 4) return Buffer.from(buf.subarray(0, bytesRead));
     const data = buf.subarray(0, bytesRead);
@@ -180,10 +210,13 @@ export function followInput(opts: FollowOptions): Input {
     if (st.size < f.pos) return 'truncated';
     if (st.size === f.pos) return 'same';
     // Grown; or cut to nothing and written again past where we were (copytruncate).
-    if (f.head.length > 0) {
-      const now = Buffer.alloc(f.head.length);
+    const head = f.id.head;
+    if (head.length > 0 || st.size > 0) {
+      const now = Buffer.alloc(Math.min(HEAD, st.size));
       const n = readSync(f.fh.fd, now, 0, now.length, 0);
-      if (n < f.head.length || !now.equals(f.head)) return 'truncated';
+      if (n < head.length || !now.subarray(0, head.length).equals(head)) return 'truncated';
+      // A file shorter than HEAD when opened: its fingerprint grows with it.
+      if (n > head.length) f.id.head = now.subarray(0, n);
     }
     return 'grown';
   }
@@ -193,21 +226,43 @@ export function followInput(opts: FollowOptions): Input {
     try {
       const path = await locate();
       if (path === null) return false;
-      const st = statSync(path);
-      return st.ino === f.ino && st.dev === f.dev;
+      const st = statSync(path, { bigint: true });
+      return String(st.ino) === f.id.ino && String(st.dev) === f.id.dev;
     } catch {
       return false;
     }
   }
 
+  const control: SourceControl = { stopped: () => stopped, reading: () => {}, onError: opts.onError };
+
+  /**
+   * Where the name's first file is read from: with a saved position, after the older
+   * files that rotation left unread (read here first), where the state says; else `from`.
+   */
+  async function* resumed(): AsyncGenerator<InputItem, From | Start> {
+    if (opts.key === undefined || opts.saved === undefined) return opts.from;
+    const p = await plan(opts.key, opts.saved, await locate(), (await opts.older?.()) ?? []);
+    if (p.lost !== null) opts.onError(name, p.lost);
+    for (const source of p.before) {
+      if (stopped) break;
+      yield* sourceItems(source, control);
+    }
+    return p.live;
+  }
+
   async function* items(): AsyncGenerator<InputItem> {
     startWatching();
-    let from: From = opts.from;
     try {
+      let from: From | Start = yield* resumed();
       while (!stopped) {
         const f = await openAt(from);
-        // Only the file found at the start may be read from its end: any that appears at
-        // the name later is new, and read whole.
+        if (mismatch) {
+          mismatch = false;
+          from = yield* resumed();
+          continue;
+        }
+        // Only the file found at the start may be read from its end or a saved position:
+        // any that appears at the name later is new, and read whole.
         from = 'beginning';
         if (f === null) {
           await changed();
@@ -215,7 +270,15 @@ export function followInput(opts: FollowOptions): Input {
         }
         // Reports name the file itself where the name is a family of files.
         const shown = opts.locate === undefined ? name : f.path;
-        yield { type: 'open', name: shown, live: true };
+        const opening = (): InputItem => ({
+          type: 'open',
+          name: shown,
+          live: true,
+          ...(f.start.offset > 0 && { start: f.start }),
+          ...(opts.key !== undefined && { track: { key: opts.key, file: f.id, path: f.path } }),
+        });
+        yield opening();
+        let leave = false;
         try {
           for (;;) {
             let data: Buffer | null;
@@ -252,14 +315,17 @@ export function followInput(opts: FollowOptions): Input {
             opts.onNotice(shown, 'file truncated; reading it again from its start');
             // Lines of the old content the converter still holds end here.
             yield { type: 'close' };
-            yield { type: 'open', name: shown, live: true };
             f.pos = 0;
-            f.head = Buffer.alloc(0);
+            f.start = { offset: 0, line: 0 };
+            f.id = { ...f.id, head: Buffer.alloc(0) };
+            yield opening();
           }
+          // Stopped with --state: the file goes on in the next run, from where it was delivered.
+          leave = stopped && opts.key !== undefined;
         } finally {
           await f.fh.close().catch(() => {});
         }
-        yield { type: 'close' };
+        yield leave ? { type: 'close', leave: true } : { type: 'close' };
       }
     } finally {
       watcher?.close();

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, realpath } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** osquery's --logger_path by platform, as its documentation gives it. */
 export function defaultOsqueryDir(platform: NodeJS.Platform = process.platform): string {
@@ -36,6 +36,39 @@ function compare(a: number[], b: number[]): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/**
+ * The older files of the log at `path`, oldest first: its rotated siblings (NAME.1,
+ * NAME.N.zst, NAME.N.gz, NAME-DATE), or for a glog name (osqueryd.INFO) the files of its
+ * family (NAME.YYYYMMDD-HHMMSS.PID), less the one `path` leads to now. Empty when the
+ * directory cannot be read.
+ */
+export async function rotations(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const family = names.filter((n) => n.startsWith(base + '.') && /^\.\d{8}-\d{6}\.\d+$/.test(n.slice(base.length))).sort();
+  if (family.length > 0) {
+    const now = await realpath(path).catch(() => null);
+    const out: string[] = [];
+    for (const n of family) {
+      const p = join(dir, n);
+      if (now === null || (await realpath(p).catch(() => p)) !== now) out.push(p);
+    }
+    return out;
+  }
+  const aged = names.flatMap((n) => {
+    const a = n === base ? null : age(base, n);
+    return a === null ? [] : [{ n, a }];
+  });
+  aged.sort((x, y) => compare(x.a, y.a));
+  return aged.map((x) => join(dir, x.n));
 }
 
 /**

@@ -30,6 +30,8 @@ export interface NetworkSink extends Writable {
   stop(): void;
   /** Events written to the receiver and not confirmed yet: they may not have arrived. */
   unconfirmed(): number;
+  /** Events delivered, counted from the first, in order: what a saved position may advance over. */
+  delivered(): number;
 }
 
 /**
@@ -86,6 +88,7 @@ export abstract class ConnectedSink extends Writable implements NetworkSink {
   }
 
   abstract unconfirmed(): number;
+  abstract delivered(): number;
   abstract open(): Promise<void>;
   protected abstract send(chunk: Buffer): Promise<void>;
   protected abstract finish(): Promise<void>;

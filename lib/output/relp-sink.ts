@@ -92,6 +92,11 @@ export class RelpSink extends ConnectedSink {
     return this.unackedCount;
   }
 
+  /** Acknowledged: responses come in order, so these are the first ones. */
+  delivered(): number {
+    return this.c.eventsConfirmed;
+  }
+
   async open(): Promise<void> {
     await this.session();
   }

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { countLines } from './delivery.js';
 
 /**
  * Events to the process's stdout (a file, a pipe or a terminal), one chunk at a time: each
@@ -8,14 +9,19 @@ import { Writable } from 'node:stream';
  * the stream's high-water mark.
  */
 export class StdoutSink extends Writable {
+  private done = 0;
+
   /**
-   * @param target the stream written to; it must not keep chunks after their write completed
-   *   (true of files, pipes, terminals and sockets, not of a PassThrough)
-   * @param written told of each chunk once its write completed
+   * @param target the stream written to; to give chunks to `written`, it must not keep them
+   *   after their write completed (true of files, pipes, terminals and sockets, not of a
+   *   PassThrough)
+   * @param written told of each chunk once its write completed; default: nobody
+   * @param counting count the events whose write completed, for {@link delivered}. Default false.
    */
   constructor(
     private readonly target: Writable,
-    private readonly written: (chunk: Buffer) => void,
+    private readonly written: ((chunk: Buffer) => void) | null,
+    private readonly counting = false,
   ) {
     super({ highWaterMark: 0 });
     // The target reports a failed write twice: to the write's callback and, a tick later, as
@@ -32,8 +38,14 @@ export class StdoutSink extends Writable {
         done(err);
         return;
       }
-      this.written(chunk);
+      if (this.counting) this.done += countLines(chunk);
+      this.written?.(chunk);
       done();
     });
+  }
+
+  /** Events whose write completed (when counting): the target took them. */
+  delivered(): number {
+    return this.done;
   }
 }

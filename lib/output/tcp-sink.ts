@@ -66,6 +66,11 @@ export class TcpSink extends ConnectedSink {
     return this.windowEvents;
   }
 
+  /** Confirmed, or out of the replay window (taken as delivered, as a break would). */
+  delivered(): number {
+    return this.c.eventsSent - this.windowEvents;
+  }
+
   async open(): Promise<void> {
     await this.reconnect();
   }

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { compressionOf, decompressed, type Compression } from './archive.js';
+
+/**
+ * Bytes at a file's start that tell it from others, beside its device and inode. The same
+ * bytes also tell an archive of it (their decompressed form), and a file shorter than this
+ * is told by what it has: the fingerprint grows with the file until it is this long.
+ */
+export const FINGERPRINT_BYTES = 1024;
+
+/** A file as oqfwd met it: where it lives, and its first bytes as text (decompressed). */
+export interface FileId {
+  /** st_dev and st_ino, as decimal strings (64-bit values do not fit a JS number). */
+  dev: string;
+  ino: string;
+  /** Up to FINGERPRINT_BYTES of its first bytes; grows as they are read. */
+  head: Buffer;
+}
+
+/** What a state file remembers of a file to know it again. */
+export interface Known {
+  dev: string;
+  ino: string;
+  /** How many first bytes the fingerprint covers. */
+  headLength: number;
+  /** SHA-256 of them, hex. */
+  sha256: string;
+}
+
+export function remember(id: FileId): Known {
+  return { dev: id.dev, ino: id.ino, headLength: id.head.length, sha256: sha256(id.head) };
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/**
+ * Whether `id` is the file `known` describes: 'inode' when it is the same file (renamed,
+ * perhaps), 'content' when it is a copy of it (an archive, logrotate's copy), else null.
+ * Its first bytes must match in both cases: a new file that got a freed inode is not it.
+ */
+export function sameFile(known: Known, id: FileId): 'inode' | 'content' | null {
+  if (id.head.length < known.headLength) return null;
+  if (sha256(id.head.subarray(0, known.headLength)) !== known.sha256) return null;
+  if (id.dev === known.dev && id.ino === known.ino) return 'inode';
+  // An empty fingerprint fits any file: only the inode can tell then.
+  return known.headLength > 0 ? 'content' : null;
+}
+
+/** A file's identity and how it is stored; null when it cannot be read (gone, say). */
+export async function identify(path: string): Promise<(FileId & { compression: Compression }) | null> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const st = await fh.stat({ bigint: true });
+    if (!st.isFile()) return null;
+    const first = Buffer.alloc(FINGERPRINT_BYTES);
+    const raw = first.subarray(0, (await fh.read(first, 0, FINGERPRINT_BYTES, 0)).bytesRead);
+    const compression = compressionOf(raw) ?? 'none';
+    const id = { dev: String(st.dev), ino: String(st.ino), compression };
+    if (compression === 'none') return { ...id, head: raw };
+    return { ...id, head: await decompressedHead(fh.createReadStream({ start: 0, autoClose: false })) };
+  } catch {
+    return null;
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
+
+/** The first FINGERPRINT_BYTES an archive holds (fewer if it holds fewer, or is damaged early). */
+async function decompressedHead(stream: AsyncIterable<Buffer> & { destroy(): void }): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  const chunks = decompressed(stream);
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done === true) break;
+      parts.push(next.value);
+      n += next.value.length;
+      if (n >= FINGERPRINT_BYTES) break;
+    }
+  } catch {
+    // damaged: what came before the damage
+  } finally {
+    await chunks.return(undefined);
+    stream.destroy();
+  }
+  return Buffer.from(Buffer.concat(parts).subarray(0, FINGERPRINT_BYTES)); // not the whole block
+}

@@ -1,0 +1,53 @@
+import { FINGERPRINT_BYTES, identify, sameFile } from './identity.js';
+import type { Source, Start } from './files.js';
+import type { Saved } from './state.js';
+
+/** How a name whose position was saved is read on: older files to finish first, then the live one. */
+export interface Plan {
+  /** Files to read to their end before the live file, oldest first (each tracked under the name). */
+  before: Source[];
+  /** Where the live file is read from: the saved position when it is the saved file, else its beginning. */
+  live: Start | 'beginning';
+  /** Something the operator must know: the file read last could not be found. */
+  lost: string | null;
+}
+
+/**
+ * Where to go on with `key`, whose saved position is `saved`: in the file now at `live`
+ * when it is the same file; else in the rotated sibling (`older`, oldest first) that is
+ * it, by inode or by the fingerprint of its text (an archive of it), followed by every newer
+ * sibling and the live file from their starts. When it is nowhere, every sibling is read,
+ * and `lost` says that what it held after the saved offset may be missing.
+ */
+export async function plan(key: string, saved: Saved, live: string | null, older: string[]): Promise<Plan> {
+  const start0 = { offset: 0, line: 0 };
+  if (live !== null) {
+    const id = await identify(live);
+    if (id !== null && sameFile(saved.file, id) !== null) return { before: [], live: saved.start, lost: null };
+  }
+  const ids = [];
+  for (const path of older) ids.push({ path, id: await identify(path) });
+  let match = -1;
+  for (let i = 0; i < ids.length; i++) {
+    const how = ids[i]!.id === null ? null : sameFile(saved.file, ids[i]!.id!);
+    // The inode is the file itself; among copies (an archive beside the file it was made
+    // from), the newest.
+    if (how === 'inode') {
+      match = i;
+      break;
+    }
+    if (how === 'content') match = i;
+  }
+  const before: Source[] = [];
+  let last: Buffer | null = null;
+  for (let i = Math.max(match, 0); i < ids.length; i++) {
+    const { path, id } = ids[i]!;
+    if (id === null) continue;
+    // osquery compresses NAME.1 into NAME.2.zst before it deletes it: the same text twice.
+    if (i !== match && last !== null && id.head.length === FINGERPRINT_BYTES && id.head.equals(last)) continue;
+    last = id.head;
+    before.push({ path, key, start: i === match ? saved.start : start0 });
+  }
+  const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; reading on from the oldest file there is` : null;
+  return { before, live: 'beginning', lost };
+}

@@ -1,0 +1,144 @@
+// The --state file on its own: what it keeps, how it is written (atomic, 0600), and what it
+// refuses to trust; file identity (inode and fingerprint); the plan that finds a file again
+// after rotations, in archives too.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { FINGERPRINT_BYTES, identify, remember, sameFile } from '../lib/input/identity.js';
+import { plan } from '../lib/input/resume.js';
+import { StateFile, STATE_VERSION, type Saved } from '../lib/input/state.js';
+import { emptyDir, line, scratch } from './helpers.js';
+
+const dir = scratch('state');
+const hasZstd = spawnSync('zstd', ['--version']).status === 0;
+const lines = (from: number, to: number, file = 'r'): string => Array.from({ length: to - from }, (_, i) => line(from + i, file)).join('');
+
+t.test('a state saved is read back the same; the file is 0600 and no temporary file is left', async (t) => {
+  const d = emptyDir(join(dir, 'save'));
+  const path = join(d, 's.json');
+  const notices: string[] = [];
+  const s = await StateFile.load(path, (m) => notices.push(m));
+  t.equal(s.get('/x'), undefined, 'a missing file is an empty state');
+  const head = Buffer.from(line(0));
+  s.set('/x', { dev: '1', ino: '18446744073709551615', head }, { offset: 500, line: 3 }, '/x.1');
+  await s.save();
+  t.equal(statSync(path).mode & 0o777, 0o600, 'mode 0600');
+  t.same(readdirSync(d), ['s.json'], 'only the state file');
+  const doc = JSON.parse(readFileSync(path, 'utf8'));
+  t.equal(doc.oqfwd, 'state');
+  t.equal(doc.version, STATE_VERSION);
+  const again = await StateFile.load(path, (m) => notices.push(m));
+  const saved = again.get('/x')!;
+  t.same(saved.start, { offset: 500, line: 3 });
+  t.equal(saved.file.ino, '18446744073709551615', 'a 64-bit inode kept exactly');
+  t.equal(saved.path, '/x.1');
+  t.equal(saved.file.headLength, head.length);
+  t.same(notices, []);
+  // Saving again keeps the entries of names this run did not touch.
+  again.set('/y', { dev: '1', ino: '2', head }, { offset: 1, line: 1 }, '/y');
+  await again.save();
+  const third = await StateFile.load(path, () => {});
+  t.ok(third.get('/x') !== undefined && third.get('/y') !== undefined, 'both names');
+});
+
+t.test('a state file that cannot be trusted is set aside, said once, and not used', async (t) => {
+  const d = emptyDir(join(dir, 'bad'));
+  const cases: Array<[string, string, RegExp]> = [
+    ['damaged', '{"oqfwd":"state","version":1,"inputs":[{"na', /not valid JSON/],
+    ['foreign', '{"registry":[]}', /not an oqfwd state file/],
+    ['future', JSON.stringify({ oqfwd: 'state', version: STATE_VERSION + 1, inputs: [] }), /newer oqfwd \(format 2; this one reads 1\)/],
+    ['bad entry', JSON.stringify({ oqfwd: 'state', version: STATE_VERSION, inputs: [{ name: '/x', path: '/x', dev: '1', ino: '2', headLength: 3, sha256: 'zz', offset: 1, line: 0 }] }), /entry is damaged/],
+    ['negative offset', JSON.stringify({ oqfwd: 'state', version: STATE_VERSION, inputs: [{ name: '/x', path: '/x', dev: '1', ino: '2', headLength: 0, sha256: '0'.repeat(64), offset: -1, line: 0 }] }), /entry is damaged/],
+  ];
+  for (const [what, text, reason] of cases) {
+    const sub = emptyDir(join(d, what.replace(/ /g, '-')));
+    const path = join(sub, 's.json');
+    writeFileSync(path, text);
+    const notices: string[] = [];
+    const s = await StateFile.load(path, (m) => notices.push(m));
+    t.equal(notices.length, 1, `${what}: said once`);
+    t.match(notices[0], reason, `${what}: why`);
+    t.match(notices[0], /set aside as s\.json\.untrusted-\d+, starting without it/, `${what}: where it went`);
+    t.equal(s.get('/x'), undefined, `${what}: nothing taken from it`);
+    const aside = readdirSync(sub).filter((n) => n.startsWith('s.json.untrusted-'));
+    t.equal(aside.length, 1, `${what}: kept aside`);
+    t.equal(readFileSync(join(sub, aside[0]!), 'utf8'), text, `${what}: as it was`);
+  }
+});
+
+t.test('identity: the same file by inode, a copy by its first bytes, never a new file on a freed inode', async (t) => {
+  const d = emptyDir(join(dir, 'id'));
+  const a = join(d, 'a.log');
+  writeFileSync(a, lines(0, 3));
+  const known = remember((await identify(a))!);
+  t.equal(known.headLength, Buffer.byteLength(lines(0, 3)), 'a short file: its fingerprint is all of it');
+  appendFileSync(a, lines(3, 40));
+  t.equal(sameFile(known, (await identify(a))!), 'inode', 'grown: still the same file');
+  renameSync(a, a + '.1');
+  t.equal(sameFile(known, (await identify(a + '.1'))!), 'inode', 'renamed: still the same file');
+  writeFileSync(join(d, 'copy'), readFileSync(a + '.1'));
+  t.equal(sameFile(known, (await identify(join(d, 'copy')))!), 'content', 'a copy: by its content');
+  const grown = remember((await identify(a + '.1'))!);
+  t.equal(grown.headLength, FINGERPRINT_BYTES, 'the fingerprint stops growing at FINGERPRINT_BYTES');
+  // Same inode, other bytes: what a file created after the old one was deleted can get.
+  rmSync(join(d, 'copy'));
+  writeFileSync(a + '.1', lines(100, 140));
+  t.equal(sameFile(grown, (await identify(a + '.1'))!), null, 'rewritten: not the file');
+  t.equal(sameFile({ ...grown, headLength: 0, sha256: remember({ dev: '', ino: '', head: Buffer.alloc(0) }).sha256, ino: '0' }, (await identify(a + '.1'))!), null, 'an empty fingerprint matches by inode only');
+  t.equal(await identify(join(d, 'nothing')), null, 'a missing file has no identity');
+});
+
+t.test('the plan: the live file itself, a rotated one, one inside an archive, and one that is gone', async (t) => {
+  const d = emptyDir(join(dir, 'plan'));
+  const live = join(d, 'osqueryd.results.log');
+  writeFileSync(live, lines(0, 10));
+  const id = (await identify(live))!;
+  const saved: Saved = { file: remember(id), start: { offset: Buffer.byteLength(lines(0, 6)), line: 6 }, path: live };
+
+  let p = await plan(live, saved, live, []);
+  t.same(p, { before: [], live: saved.start, lost: null }, 'still at its name: on from the saved position');
+
+  renameSync(live, live + '.1');
+  writeFileSync(live, lines(10, 12));
+  p = await plan(live, saved, live, [live + '.1']);
+  t.same(p.before, [{ path: live + '.1', key: live, start: saved.start }], 'renamed to .1: finished from the saved position');
+  t.equal(p.live, 'beginning', 'then the live file from its start');
+
+  if (hasZstd) {
+    // osquery's next rotation: .1 compressed into .2.zst and removed; the live file onto .1.
+    spawnSync('zstd', ['-q', '-1', live + '.1', '-o', live + '.2.zst']);
+    rmSync(live + '.1');
+    renameSync(live, live + '.1');
+    writeFileSync(live, lines(12, 13));
+    p = await plan(live, saved, live, [live + '.2.zst', live + '.1']);
+    t.same(
+      p.before.map((s) => [s.path, s.start]),
+      [
+        [live + '.2.zst', saved.start],
+        [live + '.1', { offset: 0, line: 0 }],
+      ],
+      'inside the archive, by the fingerprint of its text; then the newer file',
+    );
+    // The moment osquery has written .2.zst and not yet removed .1: the same text twice.
+    writeFileSync(join(d, 'x'), lines(100, 200));
+    const other = join(d, 'other.log');
+    writeFileSync(other, lines(100, 200));
+    spawnSync('zstd', ['-q', '-1', other, '-o', other + '.2.zst']);
+    renameSync(other, other + '.1');
+    p = await plan(live, saved, live, [live + '.2.zst', other + '.2.zst', other + '.1']);
+    t.same(
+      p.before.map((s) => s.path),
+      [live + '.2.zst', other + '.2.zst'],
+      'a file whose text is the archive before it is read once',
+    );
+  }
+
+  rmSync(d, { recursive: true });
+  emptyDir(d);
+  writeFileSync(live + '.1', lines(50, 60));
+  writeFileSync(live, lines(60, 61));
+  p = await plan(live, saved, live, [live + '.1']);
+  t.match(p.lost, /the file read last \(.*osqueryd\.results\.log, delivered up to byte \d+\) is no longer there/, 'gone: said');
+  t.same(p.before.map((s) => s.path), [live + '.1'], 'and every file there is read, oldest first');
+});
