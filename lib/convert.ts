@@ -41,6 +41,13 @@ const SPLICE: Record<RecordKind, Buffer> = {
 /** Output gathered before a flattened line's rows pause for it to drain (see Converter.busy). */
 export const OUTPUT_PIECE = 1024 * 1024;
 
+/**
+ * A tracked input (--state) is converted this many bytes at a time, each piece followed by
+ * its mark: a position can only be saved at a mark, so this bounds what a run that could not
+ * deliver everything sends again next time, per input.
+ */
+export const MARK_GRAIN = 16 * 1024;
+
 /** How long a status record read from stdin waits for continuation lines before it is written. */
 export const IDLE_FLUSH_MS = 1000;
 
@@ -54,6 +61,8 @@ export class Mark {
   constructor(
     readonly track: Track,
     readonly start: Start,
+    /** The input was read to its end for good (it is not at its name any more, or was read whole). */
+    readonly finished = false,
   ) {}
 }
 
@@ -488,7 +497,15 @@ export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (sou
       if (r.done === true) return;
       const item = r.value;
       if (item.type === 'data') {
-        converter.data(item.data);
+        let data = item.data;
+        // A tracked input in pieces of MARK_GRAIN, each piece's events then its mark.
+        while (track !== undefined && data.length > MARK_GRAIN) {
+          converter.data(data.subarray(0, MARK_GRAIN));
+          data = data.subarray(MARK_GRAIN);
+          yield* drain();
+          yield new Mark(track, converter.converted);
+        }
+        converter.data(data);
       } else if (item.type === 'open') {
         converter.open(item.name, item.start, item.track?.file.head);
         live = item.live;
@@ -497,17 +514,22 @@ export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (sou
         converter.close(item.leave === true);
         live = false;
       }
-      for (;;) {
-        const text = converter.take();
-        if (text.length > 0) yield text;
-        if (!converter.busy) break;
-        converter.resume();
-      }
-      if (converter.failure) throw converter.failure;
-      if (track !== undefined) yield new Mark(track, converter.converted);
+      yield* drain();
+      if (track !== undefined) yield new Mark(track, converter.converted, item.type === 'close' && item.leave !== true);
       if (item.type === 'close') track = undefined;
     }
   };
+
+  /** The events made so far, rows of a flattened line included, as they drain. */
+  function* drain(): Generator<Buffer> {
+    for (;;) {
+      const text = converter.take();
+      if (text.length > 0) yield text;
+      if (!converter.busy) break;
+      converter.resume();
+    }
+    if (converter.failure) throw converter.failure;
+  }
 }
 
 /** True when `next` has not settled within `ms`. */

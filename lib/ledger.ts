@@ -59,8 +59,8 @@ export class Ledger {
     const done = this.delivered();
     let i = this.first;
     for (; i < this.marks.length && this.marks[i]!.events <= done; i++) {
-      const { track, start } = this.marks[i]!.mark;
-      this.state.set(track.key, track.file, start, track.path);
+      const { track, start, finished } = this.marks[i]!.mark;
+      this.state.set(track.key, track.file, start, track.path, finished);
     }
     this.first = i;
     if (i > 1024 && i * 2 > this.marks.length) {

@@ -86,12 +86,13 @@ async function networkSink(dest: Endpoint, options: Options, reporter: Reporter,
  * rest of the file read last (wherever rotation took it), the files newer than it, and the
  * live file; without one, `fresh` (the live file alone, or a directory's whole history).
  */
-async function resumeSources(state: StateFile, path: string, live: string | null, fresh: string[], onError: (name: string, message: string) => void): Promise<Source[]> {
+async function resumeSources(state: StateFile, path: string, live: string | null, fresh: string[], onError: (name: string, message: string) => void, onNotice: (name: string, message: string) => void): Promise<Source[]> {
   const key = stateKey(path);
   const saved = state.get(key);
   if (saved === undefined) return fresh.map((p) => ({ path: p, key, ...(p === live && { leave: true }) }));
   const p = await plan(key, saved, live, await rotations(path));
   if (p.lost !== null) onError(path, p.lost);
+  if (p.notice !== null) onNotice(path, p.notice);
   return [...p.before, ...(live === null ? [] : [{ path: live, key, ...(p.live !== 'beginning' && { start: p.live }), leave: true }])];
 }
 
@@ -152,6 +153,7 @@ export function start(options: Options, io: Io): Running {
         stats.filesFailed++;
         reporter.error(`${name}: ${message}`);
       };
+      const onNotice = (name: string, message: string): void => reporter.warn(`${name}: ${message}`);
       // With --state, the events' positions ride along to the sink and are saved once delivered.
       const delivered = net !== null ? (net as NetworkSink).delivered.bind(net) : () => stdoutSink!.delivered();
       if (state !== null) ledger = new Ledger(state, delivered, (err) => reporter.error(`--state ${options.state}: cannot save: ${describeError(err)} (trying again)`));
@@ -179,12 +181,12 @@ export function start(options: Options, io: Io): Running {
               const found = name === INFO ? await currentInfo(osqueryDir) : path;
               const live = found !== null && existsSync(found) ? found : null;
               const older = await rotations(path);
-              files.push(...(await resumeSources(state, path, live, [...older, ...(live === null ? [] : [live])], onError)));
+              files.push(...(await resumeSources(state, path, live, [...older, ...(live === null ? [] : [live])], onError, onNotice)));
             }
           }
         } else if (state !== null) {
           const resumed: Array<string | Source> = [];
-          for (const path of options.files) resumed.push(...(path === '-' ? ['-'] : await resumeSources(state, path, path, [path], onError)));
+          for (const path of options.files) resumed.push(...(path === '-' ? ['-'] : await resumeSources(state, path, path, [path], onError, onNotice)));
           files = resumed;
         }
         const input = fileInput({ files, stdin: io.stdin, onError });
@@ -202,7 +204,7 @@ export function start(options: Options, io: Io): Running {
             from: options.from,
             pollMs: options.pollMs,
             onError,
-            onNotice: (name, message) => reporter.warn(`${name}: ${message}`),
+            onNotice,
             ...(state !== null && { key, older: () => rotations(path) }),
             ...(saved !== undefined && { saved }),
           });

@@ -1,7 +1,9 @@
 // RELP output against scripted RELP servers in this process, for what rsyslog will not do on
 // demand: acknowledgements that stop, refusals, serverclose, a window that must hold, and
 // transaction numbers running out. test/relp-rsyslog.test.ts runs the real one.
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import t from 'tap';
@@ -180,4 +182,23 @@ t.test('a server that does not offer syslog is refused for good: exit 5', async 
   const r = await oqfwd(['-o', `relp://127.0.0.1:${rx.port}`, numbered(dir, 10)]).done;
   t.equal(r.code, 5);
   t.match(r.stderr, /does not take syslog messages over RELP \(it offers: other\)/);
+});
+
+t.test('--state advances over acknowledged events only, and the next run sends exactly the rest', async (t) => {
+  const state = join(dir, 'relp-state.json');
+  const input = numbered(dir, 1000);
+  const held = await relpServer((session, frame) => (session === 0 && frame < 300 ? 'ack' : 'hold'));
+  let r = await oqfwd(['--state', state, '--relp-window', '100', '--stall-timeout', '1', '--connect-timeout', '3', '-o', `relp://127.0.0.1:${held.port}`, input]).done;
+  t.not(r.code, 0, 'the run could not deliver everything');
+  const saved = JSON.parse(readFileSync(state, 'utf8')).inputs[0];
+  // Positions are saved at marks, every MARK_GRAIN (16 KiB: about 150 of these lines) of input.
+  t.ok(saved.line <= 300 && saved.line > 300 - 160, `saved after ${saved.line} lines: within the 300 acknowledged, not after what was sent or read`);
+  held.close();
+  const rx = await relpServer(() => 'ack');
+  r = await oqfwd(['--state', state, '-o', `relp://127.0.0.1:${rx.port}`, input]).done;
+  t.equal(r.code, 0, r.stderr);
+  const a = arrivedIn(bodies(rx.sessions), 1000);
+  t.equal(a.lines, 1000 - saved.line, 'the second run sends from the saved line on');
+  t.equal(a.missing, saved.line, 'and nothing before it');
+  t.equal(a.dups + a.bad, 0);
 });

@@ -94,10 +94,10 @@ t.test('the plan: the live file itself, a rotated one, one inside an archive, an
   const live = join(d, 'osqueryd.results.log');
   writeFileSync(live, lines(0, 10));
   const id = (await identify(live))!;
-  const saved: Saved = { file: remember(id), start: { offset: Buffer.byteLength(lines(0, 6)), line: 6 }, path: live };
+  const saved: Saved = { file: remember(id), start: { offset: Buffer.byteLength(lines(0, 6)), line: 6 }, path: live, finished: false };
 
   let p = await plan(live, saved, live, []);
-  t.same(p, { before: [], live: saved.start, lost: null }, 'still at its name: on from the saved position');
+  t.same(p, { before: [], live: saved.start, lost: null, notice: null }, 'still at its name: on from the saved position');
 
   renameSync(live, live + '.1');
   writeFileSync(live, lines(10, 12));
@@ -141,4 +141,7 @@ t.test('the plan: the live file itself, a rotated one, one inside an archive, an
   p = await plan(live, saved, live, [live + '.1']);
   t.match(p.lost, /the file read last \(.*osqueryd\.results\.log, delivered up to byte \d+\) is no longer there/, 'gone: said');
   t.same(p.before.map((s) => s.path), [live + '.1'], 'and every file there is read, oldest first');
+  p = await plan(live, { ...saved, finished: true }, live, [live + '.1']);
+  t.same([p.before, p.live, p.lost], [[], 'beginning', null], 'gone after it was read to its end: nothing is missing, the live file from its start');
+  t.match(p.notice, /was read to its end and is gone/);
 });

@@ -243,6 +243,7 @@ export function followInput(opts: FollowOptions): Input {
     if (opts.key === undefined || opts.saved === undefined) return opts.from;
     const p = await plan(opts.key, opts.saved, await locate(), (await opts.older?.()) ?? []);
     if (p.lost !== null) opts.onError(name, p.lost);
+    if (p.notice !== null) opts.onNotice(name, p.notice);
     for (const source of p.before) {
       if (stopped) break;
       yield* sourceItems(source, control);

@@ -8,8 +8,10 @@ export interface Plan {
   before: Source[];
   /** Where the live file is read from: the saved position when it is the saved file, else its beginning. */
   live: Start | 'beginning';
-  /** Something the operator must know: the file read last could not be found. */
+  /** Something the operator must know: the file read last could not be found, and lines may be missing. */
   lost: string | null;
+  /** Something the operator should know that loses nothing. */
+  notice: string | null;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function plan(key: string, saved: Saved, live: string | null, older
   const start0 = { offset: 0, line: 0 };
   if (live !== null) {
     const id = await identify(live);
-    if (id !== null && sameFile(saved.file, id) !== null) return { before: [], live: saved.start, lost: null };
+    if (id !== null && sameFile(saved.file, id) !== null) return { before: [], live: saved.start, lost: null, notice: null };
   }
   const ids = [];
   for (const path of older) ids.push({ path, id: await identify(path) });
@@ -38,6 +40,11 @@ export async function plan(key: string, saved: Saved, live: string | null, older
     }
     if (how === 'content') match = i;
   }
+  if (match === -1 && saved.finished) {
+    // Read to its end once it had left its name: nothing of it is missing. (A newer file that
+    // appeared and was rotated away before its position was saved, within a second, would be.)
+    return { before: [], live: 'beginning', lost: null, notice: `the file read last (${saved.path}) was read to its end and is gone; reading the file there now from its start` };
+  }
   const before: Source[] = [];
   let last: Buffer | null = null;
   for (let i = Math.max(match, 0); i < ids.length; i++) {
@@ -49,5 +56,5 @@ export async function plan(key: string, saved: Saved, live: string | null, older
     before.push({ path, key, start: i === match ? saved.start : start0 });
   }
   const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; reading on from the oldest file there is` : null;
-  return { before, live: 'beginning', lost };
+  return { before, live: 'beginning', lost, notice: null };
 }

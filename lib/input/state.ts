@@ -15,6 +15,8 @@ export interface Saved {
   start: Start;
   /** Where it was last read, for people (it may have moved since). */
   path: string;
+  /** The file was read to its end after it left its name (renamed, deleted): no more can come to it. */
+  finished: boolean;
 }
 
 /** One name's position as the run goes: the file as met now, its head still growing. */
@@ -22,6 +24,7 @@ interface Live {
   file: FileId;
   start: Start;
   path: string;
+  finished: boolean;
 }
 
 /** The key of a name in the state: its absolute path, so that the working directory does not matter. */
@@ -95,11 +98,11 @@ export class StateFile {
     return this.saved.get(key);
   }
 
-  /** `key` was delivered up to `start` of `file`, read at `path`. */
-  set(key: string, file: FileId, start: Start, path: string): void {
+  /** `key` was delivered up to `start` of `file`, read at `path`; `finished`: to its very end, for good. */
+  set(key: string, file: FileId, start: Start, path: string, finished = false): void {
     const l = this.live.get(key);
-    if (l !== undefined && l.file === file && l.start.offset === start.offset) return;
-    this.live.set(key, { file, start, path: resolve(path) });
+    if (l !== undefined && l.file === file && l.start.offset === start.offset && l.finished === finished) return;
+    this.live.set(key, { file, start, path: resolve(path), finished });
     this.changed = true;
   }
 
@@ -113,8 +116,8 @@ export class StateFile {
   private async write(): Promise<void> {
     if (!this.changed) return;
     this.changed = false;
-    for (const [k, l] of this.live) this.saved.set(k, { file: remember(l.file), start: l.start, path: l.path });
-    const inputs = [...this.saved].map(([name, s]) => ({ name, path: s.path, dev: s.file.dev, ino: s.file.ino, headLength: s.file.headLength, sha256: s.file.sha256, offset: s.start.offset, line: s.start.line }));
+    for (const [k, l] of this.live) this.saved.set(k, { file: remember(l.file), start: l.start, path: l.path, finished: l.finished });
+    const inputs = [...this.saved].map(([name, s]) => ({ name, path: s.path, dev: s.file.dev, ino: s.file.ino, headLength: s.file.headLength, sha256: s.file.sha256, offset: s.start.offset, line: s.start.line, ...(s.finished && { finished: true }) }));
     const text = JSON.stringify({ oqfwd: 'state', version: STATE_VERSION, inputs }, null, 1) + '\n';
     const temp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(4).toString('hex')}.tmp`);
     try {
@@ -141,11 +144,12 @@ export class StateFile {
 function entry(e: unknown): [string, Saved] | null {
   const o = e as Record<string, unknown>;
   if (typeof o !== 'object' || o === null) return null;
-  const { name, path, dev, ino, headLength, sha256, offset, line } = o;
+  const { name, path, dev, ino, headLength, sha256, offset, line, finished } = o;
+  if (finished !== undefined && typeof finished !== 'boolean') return null;
   if (typeof name !== 'string' || typeof path !== 'string' || typeof dev !== 'string' || typeof ino !== 'string' || typeof sha256 !== 'string') return null;
   if (!/^\d+$/.test(dev) || !/^\d+$/.test(ino) || !/^[0-9a-f]{64}$/.test(sha256)) return null;
   if (!isCount(headLength) || !isCount(offset) || !isCount(line)) return null;
-  return [name, { file: { dev, ino, headLength, sha256 }, start: { offset, line }, path }];
+  return [name, { file: { dev, ino, headLength, sha256 }, start: { offset, line }, path, finished: finished === true }];
 }
 
 function isCount(n: unknown): n is number {
