@@ -191,7 +191,7 @@ export function start(options: Options, io: Io): Running {
         }
         const input = fileInput({ files, stdin: io.stdin, onError });
         inputs = [input];
-        if (stoppedBy !== null) input.stop(); // a signal while the directory was listed
+        if (stoppedBy !== null) input.stop(); // a signal while the state or the directory was read
         await pipeline(input, (items: AsyncIterable<InputItem>) => toSink(convertStage(converter)(items)), sink);
       } else {
         // Each name followed on its own, with a converter of its own; their events merge.
@@ -215,6 +215,7 @@ export function start(options: Options, io: Io): Running {
         } else {
           inputs = options.files.map((path) => (path === '-' ? fileInput({ files: ['-'], stdin: io.stdin, onError }) : follow(path)));
         }
+        if (stoppedBy !== null) for (const input of inputs) input.stop(); // a signal while the state was read
         while (converters.length < inputs.length) converters.push(new Converter(options, stats, reporter));
         await pipeline(toSink(merge(inputs.map((input, i) => convertStage(converters[i]!)(input)))), sink);
       }

@@ -57,6 +57,9 @@ async function model(t: Test, seed: number): Promise<void> {
   const file = (f: 'r' | 's'): string => (f === 'r' ? r : targetPath(target));
 
   const runs: Run[] = [];
+  // A run that exited 143 stopped cleanly; one that died by a signal was killed (a SIGTERM
+  // that came before oqfwd's handler, early in its start, kills it before it read anything).
+  const ended = (): Run['after'] => (runs[runs.length - 1]!.child.exitCode === 143 ? 'term' : 'kill');
   const start = (after: Run['after']): Run => {
     const child = tracked(spawn(process.execPath, [BIN, '-F', '--poll-interval', '0.1', '--state', state, r, link], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] }));
     const run: Run = { out: '', err: '', child, closed: new Promise((resolve) => child.on('close', (c) => resolve(c))), after };
@@ -156,7 +159,7 @@ async function model(t: Test, seed: number): Promise<void> {
           await run.closed;
           run = null;
         } else {
-          run = start(runs[runs.length - 1]!.child.signalCode === 'SIGKILL' ? 'kill' : 'term');
+          run = start(ended());
         }
         break;
       case 'pause':
@@ -167,7 +170,7 @@ async function model(t: Test, seed: number): Promise<void> {
   }
   finish('r');
   finish('s');
-  if (run === null) run = start(runs[runs.length - 1]!.child.signalCode === 'SIGKILL' ? 'kill' : 'term');
+  if (run === null) run = start(ended());
   const ok = await caughtUp();
   if (process.env.MODEL_DEBUG) {
     const { mkdirSync, writeFileSync: w, cpSync } = await import('node:fs');
