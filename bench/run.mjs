@@ -142,6 +142,8 @@ scenario('results', results, eventsOf(results.path), [
   { label: 'naive loop via ndjson', argv: naive('ndjson', results.path) },
   ...(hasJq ? [{ label: 'jq -c .', argv: ['jq', '-c', '.', results.path] }] : []),
   { label: 'oqfwd', argv: oq(results.path) },
+  // A fresh state each run (else every run after the first would have nothing new to ship).
+  { label: 'oqfwd --state (positions saved)', argv: ['sh', '-c', 'rm -f "$0"; exec "$@"', DATA + 'state.json', ...oq('--state', DATA + 'state.json', results.path)] },
 ]);
 if (!hasJq) notes.push('jq: not installed, not measured (apt-get install jq)');
 
