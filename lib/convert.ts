@@ -61,6 +61,8 @@ export class Mark {
   constructor(
     readonly track: Track,
     readonly start: Start,
+    /** Bytes of events made before the mark that come after it in the stream (in the next chunk). */
+    readonly ahead: number,
     /** The input was read to its end for good (it is not at its name any more, or was read whole). */
     readonly finished = false,
   ) {}
@@ -232,6 +234,11 @@ export class Converter implements LineHandler {
   /** The line that must stop the run (--unparsed=fail), once there is one. */
   get failure(): BadInputError | null {
     return this.fatal;
+  }
+
+  /** Bytes of events made and not taken yet. */
+  get made(): number {
+    return this.out.length;
   }
 
   /** The events made since the last call, as NDJSON bytes (UTF-8). */
@@ -481,29 +488,49 @@ function invalidJson(text: string): string {
  *   continuation lines before it is written anyway. Default {@link IDLE_FLUSH_MS}.
  */
 export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (source: AsyncIterable<InputItem>) => AsyncGenerator<Buffer | Mark> {
+  /** Marks made since the output was last taken: they go out before it, as they point into it. */
+  let marks: Mark[] = [];
+  let track: Track | undefined;
+  const mark = (finished = false): void => {
+    if (track !== undefined) marks.push(new Mark(track, converter.converted, converter.made, finished));
+  };
+
+  /** The marks, then the events made so far, rows of a flattened line included, as they drain. */
+  function* drain(): Generator<Buffer | Mark> {
+    for (;;) {
+      if (marks.length > 0) {
+        yield* marks;
+        marks = [];
+      }
+      const text = converter.take();
+      if (text.length > 0) yield text;
+      if (!converter.busy) break;
+      converter.resume();
+    }
+    if (converter.failure) throw converter.failure;
+  }
+
   return async function* convert(source) {
     const items = source[Symbol.asyncIterator]();
     let live = false;
-    let track: Track | undefined;
     for (;;) {
       const next = items.next();
       if (live && converter.holding && (await idle(next, idleMs))) {
         converter.flushStatus();
-        const text = converter.take();
-        if (text.length > 0) yield text;
-        if (track !== undefined) yield new Mark(track, converter.converted);
+        mark();
+        yield* drain();
       }
       const r = await next;
       if (r.done === true) return;
       const item = r.value;
       if (item.type === 'data') {
         let data = item.data;
-        // A tracked input in pieces of MARK_GRAIN, each piece's events then its mark.
+        // A tracked input in pieces of MARK_GRAIN, each piece followed by its mark.
         while (track !== undefined && data.length > MARK_GRAIN) {
           converter.data(data.subarray(0, MARK_GRAIN));
           data = data.subarray(MARK_GRAIN);
-          yield* drain();
-          yield new Mark(track, converter.converted);
+          if (converter.busy) yield* drain();
+          mark();
         }
         converter.data(data);
       } else if (item.type === 'open') {
@@ -514,22 +541,12 @@ export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (sou
         converter.close(item.leave === true);
         live = false;
       }
+      if (converter.busy) yield* drain();
+      mark(item.type === 'close' && item.leave !== true);
       yield* drain();
-      if (track !== undefined) yield new Mark(track, converter.converted, item.type === 'close' && item.leave !== true);
       if (item.type === 'close') track = undefined;
     }
   };
-
-  /** The events made so far, rows of a flattened line included, as they drain. */
-  function* drain(): Generator<Buffer> {
-    for (;;) {
-      const text = converter.take();
-      if (text.length > 0) yield text;
-      if (!converter.busy) break;
-      converter.resume();
-    }
-    if (converter.failure) throw converter.failure;
-  }
 }
 
 /** True when `next` has not settled within `ms`. */

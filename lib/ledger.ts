@@ -1,21 +1,20 @@
 import { Mark } from './convert.js';
-import { countLines } from './output/delivery.js';
 import type { StateFile } from './input/state.js';
 
 /** How often a run whose positions move saves them, ms (and once more at its end). */
 export const STATE_SAVE_MS = 1000;
 
 /**
- * Between the converter and the sink: counts the events that go to the sink and notes, for
- * each {@link Mark}, how many had gone by then. Once the sink says that many were delivered
- * (its `delivered()`: stdout's writes completed, TCP's confirmation, RELP's
+ * Between the converter and the sink: counts the bytes of events that go to the sink and
+ * notes, for each {@link Mark}, how many come before it. Once the sink says that many were
+ * delivered (its `delivered()`: stdout's writes completed, TCP's confirmation, RELP's
  * acknowledgements), the mark's position goes into the state file: a position is never
  * saved before every event before it was delivered.
  */
 export class Ledger {
-  /** Events handed to the sink so far. */
+  /** Bytes of events handed to the sink so far. */
   private passed = 0;
-  /** Marks not settled yet, oldest first from `first`, with the events handed out before each. */
+  /** Marks not settled yet, oldest first from `first`, with the bytes of events before each. */
   private marks: Array<{ events: number; mark: Mark }> = [];
   private first = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -23,7 +22,7 @@ export class Ledger {
 
   /**
    * @param state where positions go
-   * @param delivered how many of the events handed to the sink, counted from the first, it has delivered
+   * @param delivered how many bytes of the events handed to the sink, from the first, it has delivered
    * @param onSaveError told when a save fails (the next one tries again)
    */
   constructor(
@@ -39,7 +38,7 @@ export class Ledger {
       for await (const item of source) {
         if (item instanceof Mark) ledger.note(item);
         else {
-          ledger.passed += countLines(item);
+          ledger.passed += item.length;
           yield item;
         }
       }
@@ -47,10 +46,11 @@ export class Ledger {
   }
 
   private note(mark: Mark): void {
+    const at = this.passed + mark.ahead;
     const last = this.marks.length > this.first ? this.marks[this.marks.length - 1]! : null;
     // A mark with no event since the one before it of the same input replaces it.
-    if (last !== null && last.events === this.passed && last.mark.track.key === mark.track.key) last.mark = mark;
-    else this.marks.push({ events: this.passed, mark });
+    if (last !== null && last.events === at && last.mark.track.key === mark.track.key) last.mark = mark;
+    else this.marks.push({ events: at, mark });
     if (this.timer === null) this.timer = setTimeout(() => this.tick(), STATE_SAVE_MS);
   }
 

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +7,7 @@ import { EXIT } from './exit.js';
 import { describeError, fileInput, type Input, type InputItem, type Source } from './input/files.js';
 import { followInput, type FollowOptions } from './input/follow.js';
 import { currentInfo, history, INFO, RESULTS, rotations, SNAPSHOTS } from './input/osquery-dir.js';
-import { plan } from './input/resume.js';
+import { resumedDirectory, resumedFiles } from './input/resume.js';
 import { StateFile, stateKey } from './input/state.js';
 import { Ledger } from './ledger.js';
 import { merge } from './merge.js';
@@ -81,21 +80,6 @@ async function networkSink(dest: Endpoint, options: Options, reporter: Reporter,
   return new RelpSink({ ...common, window: options.relpWindow, windowBytes: options.replayBytes, host: options.host });
 }
 
-/**
- * What a one-shot run with --state reads for the name `path`: with a saved position, the
- * rest of the file read last (wherever rotation took it), the files newer than it, and the
- * live file; without one, `fresh` (the live file alone, or a directory's whole history).
- */
-async function resumeSources(state: StateFile, path: string, live: string | null, fresh: string[], onError: (name: string, message: string) => void, onNotice: (name: string, message: string) => void): Promise<Source[]> {
-  const key = stateKey(path);
-  const saved = state.get(key);
-  if (saved === undefined) return fresh.map((p) => ({ path: p, key, ...(p === live && { leave: true }) }));
-  const p = await plan(key, saved, live, await rotations(path));
-  if (p.lost !== null) onError(path, p.lost);
-  if (p.notice !== null) onNotice(path, p.notice);
-  return [...p.before, ...(live === null ? [] : [{ path: live, key, ...(p.live !== 'beginning' && { start: p.live }), leave: true }])];
-}
-
 /** Starts the one pipeline: inputs → converter → sink. */
 export function start(options: Options, io: Io): Running {
   const stats = newStats();
@@ -133,7 +117,7 @@ export function start(options: Options, io: Io): Running {
           throw new StateError(`--state ${options.state}: ${describeError(err)}`);
         }
       }
-      const stdoutSink = state !== null || io.stdoutReleases === true ? new StdoutSink(io.stdout, io.stdoutReleases === true ? recycle : null, state !== null) : null;
+      const stdoutSink = state !== null || io.stdoutReleases === true ? new StdoutSink(io.stdout, io.stdoutReleases === true ? recycle : null) : null;
       let sink: Writable = stdoutSink ?? io.stdout;
       const dest = options.output;
       if (dest.kind !== 'stdout') {
@@ -172,22 +156,10 @@ export function start(options: Options, io: Io): Running {
             onError(osqueryDir, describeError(err));
           }
           if (all.length === 0 && stats.filesFailed === 0) onError(osqueryDir, 'no osquery logs in it');
-          files = all;
-          if (state !== null && all.length > 0) {
-            // Each log from where the last run left it.
-            files = [];
-            for (const name of [RESULTS, SNAPSHOTS, INFO]) {
-              const path = join(osqueryDir, name);
-              const found = name === INFO ? await currentInfo(osqueryDir) : path;
-              const live = found !== null && existsSync(found) ? found : null;
-              const older = await rotations(path);
-              files.push(...(await resumeSources(state, path, live, [...older, ...(live === null ? [] : [live])], onError, onNotice)));
-            }
-          }
+          // With --state, each log from where the last run left it.
+          files = state !== null && all.length > 0 ? await resumedDirectory(state, osqueryDir, onError, onNotice) : all;
         } else if (state !== null) {
-          const resumed: Array<string | Source> = [];
-          for (const path of options.files) resumed.push(...(path === '-' ? ['-'] : await resumeSources(state, path, path, [path], onError, onNotice)));
-          files = resumed;
+          files = await resumedFiles(state, options.files, onError, onNotice);
         }
         const input = fileInput({ files, stdin: io.stdin, onError });
         inputs = [input];

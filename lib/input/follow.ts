@@ -135,11 +135,13 @@ export function followInput(opts: FollowOptions): Input {
     opts.onError(name, message);
   }
 
+  /** The file at the name was not the saved one after all: rotated while the plan was made. */
+  let mismatch = false;
+
   /**
    * The file at the name, read from `from`: the beginning, its end, or a saved position
    * (then it must be the saved file: null, and `mismatch` set, when it is not).
    */
-  let mismatch = false;
   async function openAt(from: From | Start): Promise<Opened | null> {
     const path = await locate();
     if (path === null) return null;

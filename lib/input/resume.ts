@@ -1,6 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { FINGERPRINT_BYTES, identify, sameFile } from './identity.js';
 import type { Source, Start } from './files.js';
-import type { Saved } from './state.js';
+import { currentInfo, INFO, RESULTS, rotations, SNAPSHOTS } from './osquery-dir.js';
+import { stateKey, type Saved, type StateFile } from './state.js';
+
+/** Told of what the operator must know (`error`: lines may be missing) or should know. */
+type Tell = (name: string, message: string) => void;
 
 /** How a name whose position was saved is read on: older files to finish first, then the live one. */
 export interface Plan {
@@ -57,4 +63,44 @@ export async function plan(key: string, saved: Saved, live: string | null, older
   }
   const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; reading on from the oldest file there is` : null;
   return { before, live: 'beginning', lost, notice: null };
+}
+
+/**
+ * What a one-shot run with --state reads for the name `path`: with a saved position, the
+ * rest of the file read last (wherever rotation took it), the files newer than it, and the
+ * live file; without one, `fresh` (the live file alone, or a directory's whole history).
+ * The live file is read for now: a last line without its newline is left for the next run.
+ */
+async function resumedName(state: StateFile, path: string, live: string | null, fresh: string[], error: Tell, notice: Tell): Promise<Source[]> {
+  const key = stateKey(path);
+  const saved = state.get(key);
+  if (saved === undefined) return fresh.map((p) => ({ path: p, key, ...(p === live && { leave: true }) }));
+  const p = await plan(key, saved, live, await rotations(path));
+  if (p.lost !== null) error(path, p.lost);
+  if (p.notice !== null) notice(path, p.notice);
+  return [...p.before, ...(live === null ? [] : [{ path: live, key, ...(p.live !== 'beginning' && { start: p.live }), leave: true }])];
+}
+
+/** A one-shot run's FILEs with --state: each from where the last run left it (`-` as it is). */
+export async function resumedFiles(state: StateFile, files: string[], error: Tell, notice: Tell): Promise<Array<string | Source>> {
+  const out: Array<string | Source> = [];
+  for (const path of files) out.push(...(path === '-' ? ['-'] : await resumedName(state, path, path, [path], error, notice)));
+  return out;
+}
+
+/**
+ * A one-shot run of an osquery directory with --state: each log (results, snapshots, the
+ * INFO status log) from where the last run left it; a log the state does not know yet, its
+ * whole history, oldest first.
+ */
+export async function resumedDirectory(state: StateFile, dir: string, error: Tell, notice: Tell): Promise<Source[]> {
+  const out: Source[] = [];
+  for (const name of [RESULTS, SNAPSHOTS, INFO]) {
+    const path = join(dir, name);
+    const found = name === INFO ? await currentInfo(dir) : path;
+    const live = found !== null && existsSync(found) ? found : null;
+    const older = await rotations(path);
+    out.push(...(await resumedName(state, path, live, [...older, ...(live === null ? [] : [live])], error, notice)));
+  }
+  return out;
 }

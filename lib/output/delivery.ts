@@ -30,7 +30,7 @@ export interface NetworkSink extends Writable {
   stop(): void;
   /** Events written to the receiver and not confirmed yet: they may not have arrived. */
   unconfirmed(): number;
-  /** Events delivered, counted from the first, in order: what a saved position may advance over. */
+  /** Bytes of the events delivered, counted from the first, in order: what a saved position may advance over. */
   delivered(): number;
 }
 

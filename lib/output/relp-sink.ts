@@ -72,6 +72,8 @@ export class RelpSink extends ConnectedSink {
   private unackedBytes = 0;
   /** Acknowledgements on the current session. */
   private sessionAcks = 0;
+  /** Bytes of the events acknowledged, each with its newline, as they were handed to the sink. */
+  private ackedBytes = 0;
   /** The response to an `open` or `close` awaited, by transaction number. */
   private awaited: { txnr: number; frame: Frame | null } | null = null;
   /** The start of an event whose end is in the next chunk. */
@@ -94,7 +96,7 @@ export class RelpSink extends ConnectedSink {
 
   /** Acknowledged: responses come in order, so these are the first ones. */
   delivered(): number {
-    return this.c.eventsConfirmed;
+    return this.ackedBytes;
   }
 
   async open(): Promise<void> {
@@ -191,6 +193,8 @@ export class RelpSink extends ConnectedSink {
       wire.break(`the receiver refused an event: ${responseStatus(buf.subarray(start, end)).text}`);
       return;
     }
+    // The message is the syslog prefix and the event; the event was handed on with its newline.
+    this.ackedBytes += head!.msgEnd[head!.acked]! - head!.msgStart[head!.acked]! - this.prefix.length + 1;
     head!.acked++;
     this.unackedCount--;
     this.sessionAcks++;

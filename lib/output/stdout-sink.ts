@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { countLines } from './delivery.js';
 
 /**
  * Events to the process's stdout (a file, a pipe or a terminal), one chunk at a time: each
@@ -16,12 +15,10 @@ export class StdoutSink extends Writable {
    *   after their write completed (true of files, pipes, terminals and sockets, not of a
    *   PassThrough)
    * @param written told of each chunk once its write completed; default: nobody
-   * @param counting count the events whose write completed, for {@link delivered}. Default false.
    */
   constructor(
     private readonly target: Writable,
     private readonly written: ((chunk: Buffer) => void) | null,
-    private readonly counting = false,
   ) {
     super({ highWaterMark: 0 });
     // The target reports a failed write twice: to the write's callback and, a tick later, as
@@ -38,13 +35,13 @@ export class StdoutSink extends Writable {
         done(err);
         return;
       }
-      if (this.counting) this.done += countLines(chunk);
+      this.done += chunk.length;
       this.written?.(chunk);
       done();
     });
   }
 
-  /** Events whose write completed (when counting): the target took them. */
+  /** Bytes whose write completed: the target took them. */
   delivered(): number {
     return this.done;
   }

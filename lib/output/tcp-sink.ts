@@ -57,6 +57,8 @@ export class TcpSink extends ConnectedSink {
   private needsReplay = false;
   /** The end of input was reached: the receiver's FIN is now the answer to ours. */
   private finishing = false;
+  /** Bytes of events handed to the sink (each once, replays not counted). */
+  private handed = 0;
 
   constructor(private readonly opts: TcpSinkOptions) {
     super(opts);
@@ -68,7 +70,7 @@ export class TcpSink extends ConnectedSink {
 
   /** Confirmed, or out of the replay window (taken as delivered, as a break would). */
   delivered(): number {
-    return this.c.eventsSent - this.windowEvents;
+    return this.handed - this.windowBytes;
   }
 
   async open(): Promise<void> {
@@ -105,6 +107,7 @@ export class TcpSink extends ConnectedSink {
 
   protected async send(chunk: Buffer): Promise<void> {
     const events = countLines(chunk);
+    this.handed += chunk.length;
     const kept = this.remember(chunk, events);
     this.c.eventsSent += events;
     await this.deliver([chunk], events);
