@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BIN, cli, emptyDir, line, scratch, sleep, tracked, waitFor } from './helpers.js';
+import { BIN, cli, emptyDir, follow, line, scratch, sleep, tracked, waitFor } from './helpers.js';
 
 const dir = scratch('resume');
 const hasZstd = spawnSync('zstd', ['--version']).status === 0;
@@ -132,4 +132,30 @@ t.test('standard input has no position; a state file that cannot be read stops t
   r = await cli(['--state', d, join(d, 'x')]);
   t.equal(r.code, 7, 'a directory as the state file: exit 7');
   t.match(r.stderr, /^oqfwd: --state .*: Is a directory\n$/);
+});
+
+t.test('--follow with --state: stopped, rotated twice, restarted: the lines written meanwhile, once each, oldest first', { skip: hasZstd ? false : 'no zstd CLI' }, async (t) => {
+  const d = emptyDir(join(dir, 'follow'));
+  const live = join(d, 'osqueryd.results.log');
+  const state = join(d, 'state.json');
+  writeFileSync(live, lines(0, 20));
+  let f = follow(['--poll-interval', '0.1', '--state', state, live]);
+  t.ok(await waitFor(() => f.seqs().length === 20, 10000), 'the first lines');
+  appendFileSync(live, lines(20, 25) + line(25).slice(0, 50));
+  t.ok(await waitFor(() => f.seqs().length === 25, 10000), 'and the appended ones');
+  let r = await f.stop();
+  t.equal(r.code, 143);
+  t.match(r.stderr, /line 26 has no newline yet \(50 bytes\): left for the next run/);
+  appendFileSync(live, line(25).slice(50) + lines(26, 40));
+  rotate(live);
+  writeFileSync(live, lines(40, 60));
+  rotate(live);
+  writeFileSync(live, lines(60, 70));
+  f = follow(['--poll-interval', '0.1', '--state', state, live]);
+  t.ok(await waitFor(() => f.seqs().length === 45, 10000), 'the rest, from the archive on');
+  appendFileSync(live, lines(70, 72));
+  t.ok(await waitFor(() => f.seqs().length === 47, 10000), 'and it goes on following');
+  r = await f.stop();
+  t.same(f.seqs(), range(25, 72), 'each line written while it was down once, oldest first, the half line whole');
+  t.notMatch(f.stdout(), /unparsed/);
 });
