@@ -8,7 +8,7 @@ import { describeError, fileInput, type Input, type InputItem, type Source } fro
 import { followInput, type FollowOptions } from './input/follow.js';
 import { currentInfo, history, INFO, RESULTS, rotations, SNAPSHOTS } from './input/osquery-dir.js';
 import { resumedDirectory, resumedFiles } from './input/resume.js';
-import { StateFile, stateKey } from './input/state.js';
+import { StateFile, StateInUse, stateKey } from './input/state.js';
 import { Ledger } from './ledger.js';
 import { merge } from './merge.js';
 import { ConnectError, StoppedError, type Target } from './output/connect.js';
@@ -114,7 +114,7 @@ export function start(options: Options, io: Io): Running {
         try {
           state = await StateFile.load(options.state, (message) => reporter.warn(message, true));
         } catch (err) {
-          throw new StateError(`--state ${options.state}: ${describeError(err)}`);
+          throw new StateError(`--state ${options.state}: ${err instanceof StateInUse ? err.message : describeError(err)}`);
         }
       }
       const stdoutSink = state !== null || io.stdoutReleases === true ? new StdoutSink(io.stdout, io.stdoutReleases === true ? recycle : null) : null;
@@ -228,6 +228,7 @@ export function start(options: Options, io: Io): Running {
         if (code === EXIT.OK) code = EXIT.STATE;
       }
     }
+    await state?.release();
     const unsure = missing();
     if (unsure > 0) {
       const sink = net as NetworkSink | null;

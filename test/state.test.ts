@@ -24,7 +24,7 @@ t.test('a state saved is read back the same; the file is 0600 and no temporary f
   s.set('/x', { dev: '1', ino: '18446744073709551615', head }, { offset: 500, line: 3 }, '/x.1');
   await s.save();
   t.equal(statSync(path).mode & 0o777, 0o600, 'mode 0600');
-  t.same(readdirSync(d), ['s.json'], 'only the state file');
+  t.same(readdirSync(d).sort(), ['s.json', 's.json.lock'], 'the state file and its lock, no temporary file');
   const doc = JSON.parse(readFileSync(path, 'utf8'));
   t.equal(doc.oqfwd, 'state');
   t.equal(doc.version, STATE_VERSION);
@@ -144,4 +144,24 @@ t.test('the plan: the live file itself, a rotated one, one inside an archive, an
   p = await plan(live, { ...saved, finished: true }, live, [live + '.1']);
   t.same([p.before, p.live, p.lost], [[], 'beginning', null], 'gone after it was read to its end: nothing is missing, the live file from its start');
   t.match(p.notice, /was read to its end and is gone/);
+});
+
+t.test('one process per state file: a running oqfwd holds it, a dead one does not', async (t) => {
+  const d = emptyDir(join(dir, 'lock'));
+  const path = join(d, 's.json');
+  const first = await StateFile.load(path, () => {});
+  t.equal(readFileSync(path + '.lock', 'utf8'), `${process.pid}\n`, 'the lock names its process');
+  // This test process runs oqfwd's code but is not named oqfwd: a lock naming a live oqfwd
+  // is faked with a child whose command line says oqfwd.
+  const { spawn } = await import('node:child_process');
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)', 'oqfwd'], { stdio: 'ignore' });
+  await first.release();
+  t.notOk(readdirSync(d).includes('s.json.lock'), 'released');
+  writeFileSync(path + '.lock', `${holder.pid}\n`);
+  await t.rejects(StateFile.load(path, () => {}), /in use by oqfwd process \d+ \(one process per state file\)/, 'held by a running oqfwd');
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('exit', resolve));
+  const taken = await StateFile.load(path, () => {});
+  t.equal(readFileSync(path + '.lock', 'utf8'), `${process.pid}\n`, "a dead process's lock is taken over");
+  await taken.release();
 });

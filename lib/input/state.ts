@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { remember, type FileId, type Known } from './identity.js';
 import type { Start } from './files.js';
@@ -45,28 +46,69 @@ export class StateFile {
   private changed = false;
   private saving: Promise<void> = Promise.resolve();
 
+  private locked = false;
+
   private constructor(readonly path: string) {}
 
+  /** The lock beside the state file: one process per state file, or they undo each other's saves. */
+  private get lockPath(): string {
+    return this.path + '.lock';
+  }
+
   /**
-   * Reads `path` (a missing file is an empty state). `notice` is told of a file set aside.
-   * Throws what the file system throws when the file exists and cannot be read.
+   * Takes the lock (FILE.lock, holding our pid). A lock whose process is gone (kill -9) is
+   * taken over; one held by a running oqfwd throws a StateInUse.
+   */
+  private async lock(): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(this.lockPath, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        this.locked = true;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const pid = Number((await readFile(this.lockPath, 'utf8').catch(() => '')).trim());
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isOqfwd(pid)) throw new StateInUse(`in use by oqfwd process ${pid} (one process per state file)`);
+      await unlink(this.lockPath).catch(() => {});
+    }
+    throw new StateInUse('its lock file keeps coming back');
+  }
+
+  /** Lets go of the lock: the run is over. */
+  async release(): Promise<void> {
+    if (!this.locked) return;
+    this.locked = false;
+    await unlink(this.lockPath).catch(() => {});
+  }
+
+  /**
+   * Takes the lock and reads `path` (a missing file is an empty state). `notice` is told of
+   * a file set aside. Throws a StateInUse, or what the file system throws when the file
+   * exists and cannot be read.
    */
   static async load(path: string, notice: (message: string) => void): Promise<StateFile> {
     const state = new StateFile(path);
-    let text: string;
+    await state.lock();
     try {
-      text = await readFile(path, 'utf8');
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return state;
+        throw err;
+      }
+      const problem = state.parse(text);
+      if (problem !== null) {
+        const aside = `${path}.untrusted-${Date.now()}`;
+        await rename(path, aside);
+        notice(`${path}: ${problem}; set aside as ${basename(aside)}, starting without it`);
+      }
+      return state;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return state;
+      await state.release();
       throw err;
     }
-    const problem = state.parse(text);
-    if (problem !== null) {
-      const aside = `${path}.untrusted-${Date.now()}`;
-      await rename(path, aside);
-      notice(`${path}: ${problem}; set aside as ${basename(aside)}, starting without it`);
-    }
-    return state;
   }
 
   /** Takes the entries of `text`; null, or why it is not trusted. */
@@ -137,6 +179,23 @@ export class StateFile {
     // The rename itself must reach the disk: the directory's entry.
     const dir = await open(dirname(this.path), 'r').catch(() => null);
     if (dir !== null) await dir.sync().catch(() => {}).finally(() => dir.close());
+  }
+}
+
+/** Another oqfwd uses the state file now. */
+export class StateInUse extends Error {}
+
+/** Whether `pid` is a running oqfwd (where /proc tells; elsewhere, any running process). */
+function isOqfwd(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('oqfwd');
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 
