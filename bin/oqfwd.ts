@@ -17,11 +17,18 @@ try {
     process.exitCode = parsed.code;
   } else {
     const { start } = await import('../lib/run.js');
+    // Standard error closed by its reader (`2>&1 | head`) or full (`2>/dev/full`) must not stop
+    // the events: what cannot be said is dropped, and counted (reports_lost).
+    let stderrFailed = false;
+    process.stderr.on('error', () => (stderrFailed = true));
     const running = start(parsed.options, {
       stdin: process.stdin,
       stdout: process.stdout,
       stdoutReleases: true,
-      stderr: (text) => process.stderr.write(text),
+      stderr: (text) => {
+        if (stderrFailed) running.stats.reportsLost++;
+        else process.stderr.write(text);
+      },
       paint: await paintFor(process.env, process.stderr.isTTY === true),
     });
     onUsr1(() => process.stderr.write(running.counters()));

@@ -36,6 +36,8 @@ export interface Stats {
   rowEvents: number;
   /** Unparsed lines not written because of --unparsed=drop. */
   dropped: number;
+  /** Lines for standard error that could not be written there (closed or full): dropped. */
+  reportsLost: number;
 }
 
 export function newStats(): Stats {
@@ -57,6 +59,7 @@ export function newStats(): Stats {
     events: 0,
     rowEvents: 0,
     dropped: 0,
+    reportsLost: 0,
   };
 }
 
@@ -99,6 +102,7 @@ export function formatStats(s: Stats, paint: (name: string) => string = (x) => x
     ['events', s.events],
     ['events_rows', s.rowEvents],
     ['unparsed_dropped', s.dropped],
+    ['reports_lost', s.reportsLost],
   ];
   if (sink !== undefined) {
     rows.push(

@@ -164,3 +164,24 @@ t.test('one huge snapshot line: memory is a few times the line, in both modes, a
     t.ok(peak > 0 && peak / 1024 < 60 + 5 * mib, `${args.join(' ') || 'default'}: peak RSS ${Math.round(peak / 1024)} MiB for a ${Math.round(mib)} MiB line`);
   }
 });
+
+t.test('standard error closed by its reader or full never stops the events: what it cannot take is counted', async (t) => {
+  const dir = scratch('stderr');
+  const bad = join(dir, 'bad.txt');
+  writeFileSync(bad, Array.from({ length: 50000 }, (_, i) => `not osquery ${i}\n`).join(''));
+  for (const how of ['closed', 'full'] as const) {
+    const { openSync, closeSync } = await import('node:fs');
+    const err = how === 'full' ? openSync('/dev/full', 'w') : 'pipe';
+    const child = spawn(process.execPath, [BIN, '--unparsed', 'forward', bad], { cwd: ROOT, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', err] });
+    if (typeof err === 'number') closeSync(err);
+    // `2>&1 | head -1`: the reader takes one line and goes away.
+    if (how === 'closed') child.stderr!.once('data', () => child.stderr!.destroy());
+    let lines = 0;
+    child.stdout!.on('data', (d: Buffer) => {
+      for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    t.equal(code, 0, `stderr ${how}: exit 0`);
+    t.equal(lines, 50000, `stderr ${how}: every event written`);
+  }
+});
