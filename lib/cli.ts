@@ -6,6 +6,7 @@ import { defaultOsqueryDir } from './input/osquery-dir.js';
 import { parseDestination, type Destination } from './output/destination.js';
 import { DEFAULT_RELP_WINDOW } from './output/relp-sink.js';
 import type { TlsFiles } from './output/tls-files.js';
+import { forTerminal } from './report.js';
 import { parseSize } from './size.js';
 import { parseZone, type Zone } from './timezone.js';
 import { VERSION } from './version.js';
@@ -162,7 +163,8 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
     .configureOutput({
       writeOut: out,
       writeErr: err,
-      outputError: (text, write) => write(text.replace(/^error: /, 'oqfwd: ')),
+      // A usage error can quote argv: each of its lines shown escaped, like every report.
+      outputError: (text, write) => write(text.replace(/^error: /, 'oqfwd: ').split('\n').map(forTerminal).join('\n')),
     });
   try {
     cmd.parse(args, { from: 'user' });

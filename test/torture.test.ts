@@ -79,3 +79,23 @@ t.test('CRLF files convert like LF files', async (t) => {
   const lf = readFileSync(ROOT + 'samples/osqueryd.results.log', 'utf8');
   t.equal(convert(lf.replace(/\n/g, '\r\n')).out, convert(lf).out);
 });
+
+t.test('nothing from the input reaches the terminal raw: file names and quoted input are escaped on stderr', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { cli, scratch } = await import('./helpers.js');
+  const dir = scratch('escape');
+  // A name that sets the terminal title and forges a second report line; lines whose
+  // invalid JSON JSON.parse quotes back: ESC, C1 CSI (U+009B), a bidi override.
+  const name = join(dir, 'n\u001b]0;pwned\u0007\nx.log: fake report');
+  writeFileSync(name, '{"a":"\u001b[2J\u009b31m\u202e" oops\nnot osquery \u001b[5m\n');
+  const r = await cli(['--unparsed', 'drop', name]);
+  t.equal(r.code, 0);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  t.equal(lines.length, 2, 'one report per problem: the newline in the name forged nothing');
+  t.notMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, 'no control character or bidi override');
+  t.match(lines[0], /n\\x1b\]0;pwned\\x07\\x0ax\.log: fake report:1: invalid JSON/, 'the name, escaped');
+  const bad = await cli([`--unparsed=\u001b[31m`]);
+  t.equal(bad.code, 2);
+  t.notMatch(bad.stderr, /\u001b/, 'a usage error quoting argv is escaped too');
+});
