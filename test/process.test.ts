@@ -185,3 +185,58 @@ t.test('standard error closed by its reader or full never stops the events: what
     t.equal(lines, 50000, `stderr ${how}: every event written`);
   }
 });
+
+t.test('SIGTERM with a slow reader: every line taken from the pipe is written; what is left is still in the pipe', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { constants, openSync, readSync, writeSync, closeSync } = await import('node:fs');
+  const dir = scratch('sigterm-pipe');
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  // The test holds the FIFO's write end, so that after oqfwd is gone it can read what oqfwd
+  // left in it: lines written = lines out + lines left, exactly, when nothing was lost.
+  const input = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const child = spawn(process.execPath, [BIN], { cwd: ROOT, env: { PATH: process.env.PATH }, stdio: [input, 'pipe', 'pipe'] }) as unknown as ChildProcessWithoutNullStreams;
+  closeSync(input);
+  const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  const line = (n: number): string => `{"name":"q","hostIdentifier":"h","unixTime":1,"columns":{"seq":"${String(n).padStart(8, '0')}"},"action":"added"}\n`;
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), 25);
+  });
+  let written = 0;
+  const pump = setInterval(() => {
+    try {
+      for (let k = 0; k < 500; k++) {
+        writeSync(w, line(written)); // at most PIPE_BUF: all of it or EAGAIN
+        written++;
+      }
+    } catch {
+      // the pipe is full: oqfwd is held back by its reader
+    }
+  }, 1);
+  await new Promise((r) => setTimeout(r, 1500));
+  clearInterval(pump);
+  child.kill('SIGTERM');
+  const { code } = await exited(child);
+  const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  let left = 0;
+  const b = Buffer.alloc(65536);
+  for (;;) {
+    try {
+      const n = readSync(r, b);
+      if (n === 0) break;
+      left += n;
+    } catch {
+      break; // EAGAIN: empty
+    }
+  }
+  closeSync(r);
+  closeSync(w);
+  const got = out.split('\n').filter((l) => l !== '').length;
+  t.equal(code, 143);
+  t.ok(written > got, `the reader held oqfwd back (${written} written, ${got} out)`);
+  t.equal(left % line(0).length, 0, 'whole lines left in the pipe');
+  t.equal(got + left / line(0).length, written, `every line is out or still in the pipe (${got} out, ${left / line(0).length} left)`);
+});

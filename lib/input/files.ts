@@ -117,6 +117,14 @@ export function fileInput(opts: FileInputOptions): Input {
   return readable;
 }
 
+/** Stops `stream` reading more and ends it after the data it holds. */
+function endAfterBuffered(stream: Readable): void {
+  stream.pause();
+  // Data that a read still under way brings is refused: "push after EOF" (ignored once stopped).
+  stream.on('error', () => {});
+  stream.push(null);
+}
+
 /** What reading one source needs from the input stage around it. */
 export interface SourceControl {
   stopped(): boolean;
@@ -168,7 +176,9 @@ export async function* sourceItems(source: Source, control: SourceControl, stdin
     // Read from an offset, a plain file is known not to be an archive.
     chunks = compressed || offset === 0 ? decompressed(stream as AsyncIterable<Buffer>) : (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
-  control.reading(stream);
+  // A stop ends a file at once; standard input ends after what it already took from the pipe
+  // (its buffer): those lines left the writer and exist nowhere else.
+  control.reading(isStdin ? { destroy: () => endAfterBuffered(stream) } : stream);
   let skip = compressed ? offset : 0;
   /** Chunks read before the open item: an archive's first text, its fingerprint. */
   const early: Buffer[] = [];
@@ -208,7 +218,7 @@ export async function* sourceItems(source: Source, control: SourceControl, stdin
         if (data.length === 0) continue;
       }
       yield { type: 'data', data };
-      if (control.stopped()) break;
+      if (control.stopped() && !isStdin) break; // stdin ends by itself after what it holds
     }
     if (failure !== null && !control.stopped()) control.onError(name, describeError(failure));
   } finally {
