@@ -5,6 +5,10 @@ import { parseArgs } from '../lib/cli.js';
 import { paintFor } from '../lib/colour.js';
 import { EXIT } from '../lib/exit.js';
 
+// SIGUSR2 ("reopen your logs" in some setups, like SIGUSR1) must not end a forwarder: oqfwd
+// has no log file of its own to reopen, so it is ignored.
+process.on('SIGUSR2', () => {});
+
 // The only place that touches the process: argv in, exit status out. What a run needs is
 // loaded only for a run, so that --help and --version start fast.
 try {

@@ -1,5 +1,6 @@
 // Signals a forwarder gets from its surroundings: SIGUSR1 ("reopen your logs" in many
-// setups) prints the counters and never opens Node's inspector; SIGHUP does not end a run.
+// setups) prints the counters and never opens Node's inspector; SIGHUP and SIGUSR2 do not
+// end a run.
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { BIN, ROOT, tracked, waitFor } from './helpers.js';
@@ -27,15 +28,17 @@ t.test('SIGUSR1 prints the --stats counters as they are, opens no debugger, and 
   t.match(err, /stats: lines +3\b/, 'the lines counted when asked');
 });
 
-t.test('SIGHUP does not end a one-shot run', async (t) => {
-  const child = tracked(spawn(process.execPath, [BIN], { cwd: ROOT, env: { PATH: process.env.PATH }, stdio: ['pipe', 'pipe', 'pipe'] }));
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-  child.stdin.write(line);
-  t.ok(await waitFor(() => out.length > 0, 10000));
-  child.kill('SIGHUP');
-  child.stdin.end(line);
-  t.equal(await closed, 0);
-  t.equal(out.split('\n').length - 1, 2, 'every line');
-});
+for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
+  t.test(`${signal} does not end a one-shot run`, async (t) => {
+    const child = tracked(spawn(process.execPath, [BIN], { cwd: ROOT, env: { PATH: process.env.PATH }, stdio: ['pipe', 'pipe', 'pipe'] }));
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.write(line);
+    t.ok(await waitFor(() => out.length > 0, 10000));
+    child.kill(signal);
+    child.stdin.end(line);
+    t.equal(await closed, 0);
+    t.equal(out.split('\n').length - 1, 2, 'every line');
+  });
+}
