@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { hostname } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { UnparsedMode } from './convert.js';
@@ -51,6 +52,18 @@ export interface Options {
   relpWindow: number;
   /** The --tls-* options. Default: none given, verification on. */
   tls: TlsFiles;
+}
+
+/**
+ * The longest --max-line: a line is held as one string while it is converted, and Node's
+ * strings stop at buffer.constants.MAX_STRING_LENGTH characters (2^29 - 24 on 64-bit Node 20).
+ */
+export const MAX_MAX_LINE = constants.MAX_STRING_LENGTH;
+
+function maxLineArg(value: string): number {
+  const n = sizeArg(value);
+  if (n > MAX_MAX_LINE) throw new InvalidArgumentError(`at most ${MAX_MAX_LINE} bytes (${Math.floor(MAX_MAX_LINE / 1024 / 1024)}M): a line is held as one string, and Node's strings are no longer`);
+  return n;
 }
 
 /** Default --max-line: room for snapshots of thousands of rows (real ones reach MBs). */
@@ -128,7 +141,7 @@ export function program(): Command {
     )
     .addOption(
       new Option('--max-line <bytes>', 'longest line read; a longer one is reported and skipped')
-        .argParser(sizeArg)
+        .argParser(maxLineArg)
         .default(DEFAULT_MAX_LINE, '64M'),
     )
     .addOption(new Option('--tz <zone>', 'time zone of glog time stamps: IANA name or offset such as +01:00 (default: the local zone)').argParser(zoneArg))

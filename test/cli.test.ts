@@ -53,3 +53,11 @@ t.test('sizes', async (t) => {
   t.ok(Number.isNaN(parseSize('lots')));
   t.ok(Number.isNaN(parseSize('-1')));
 });
+
+t.test('--max-line refuses what a Node string cannot hold, naming the limit', async (t) => {
+  const { r, err } = parse(['--max-line', '600M']);
+  t.same(r, { kind: 'exit', code: 2 });
+  t.match(err, /--max-line.*at most 536870888 bytes \(511M\)/);
+  const ok = parse(['--max-line', '511M']);
+  t.equal(ok.r.kind, 'run', 'the limit itself is taken');
+});
