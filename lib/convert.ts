@@ -1,5 +1,5 @@
 import type { InputItem, Start, Track } from './input/files.js';
-import { fromBinary, isSafe, needsEscape, quote, splitConcatenated, toBinary, type RawMember } from './json-raw.js';
+import { fromBinary, isConcatenated, isSafe, needsEscape, quote, skipSpace, skipValue, toBinary, type RawMember } from './json-raw.js';
 import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler, type Piece } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
@@ -88,6 +88,8 @@ export class Converter implements LineHandler {
   private readonly out = new OutputBuffer();
   /** Row events of a flattened line still to be written (see {@link busy}). */
   private rows: RowWriter | null = null;
+  /** Objects of a `{…}{…}` line still to be converted (see {@link busy}), from `at`. */
+  private glued: { text: string; at: number; first: boolean; lineNo: number } | null = null;
   /** close() was called while rows were still to be written. */
   private closing = false;
   /** What the splitter knows of the current line's piece of lines. */
@@ -154,7 +156,7 @@ export class Converter implements LineHandler {
    */
   get converted(): Start {
     if (this.pending !== null) return this.pendingFrom;
-    if (this.rows !== null) return this.rowsFrom;
+    if (this.rows !== null || this.glued !== null) return this.rowsFrom;
     return { offset: this.splitter.position, line: this.splitter.lineNo };
   }
 
@@ -194,12 +196,14 @@ export class Converter implements LineHandler {
    * line holds.
    */
   get busy(): boolean {
-    return this.rows !== null;
+    return this.rows !== null || this.glued !== null;
   }
 
   /** Goes on after take() where busy stopped: the rows, then the lines after them. */
   resume(): void {
     this.writeRows();
+    if (this.rows !== null) return;
+    this.writeGlued();
     if (this.busy) return;
     this.splitter.resume(this);
     if (!this.busy && this.closing) this.closed();
@@ -288,10 +292,9 @@ export class Converter implements LineHandler {
       this.record(text, start, members, lineNo, true, safe);
       return;
     }
-    const parts = splitConcatenated(text);
-    if (parts !== null) {
+    if (isConcatenated(text)) {
       this.flushStatus();
-      this.concatenated(text, parts, lineNo);
+      this.concatenated(text, lineNo);
       return;
     }
     this.other(text, lineNo, () => invalidJson(text));
@@ -349,16 +352,36 @@ export class Converter implements LineHandler {
     stats.events++;
   }
 
-  /** `{…}{…}` on one line (osquery 1.7): each object is converted on its own. */
-  private concatenated(text: string, parts: number[], lineNo: number): void {
-    for (let i = 0; i < parts.length; i += 2) {
-      const piece = text.slice(parts[i], parts[i + 1]);
+  /**
+   * `{…}{…}` on one line (osquery 1.7): each object is converted on its own, a piece of
+   * output at a time (see {@link busy}): a line of a million glued objects costs memory for
+   * one piece, not for all of their events.
+   */
+  private concatenated(text: string, lineNo: number): void {
+    this.rowsFrom = this.here();
+    this.glued = { text, at: skipSpace(text, 0), first: true, lineNo };
+    this.writeGlued();
+  }
+
+  private writeGlued(): void {
+    const g = this.glued;
+    if (g === null) return;
+    while (g.at < g.text.length && this.fatal === null) {
+      // The rows of a flattened object drain before the next object.
+      if (this.rows !== null || this.out.length >= OUTPUT_PIECE) return;
+      const end = skipValue(g.text, g.at);
+      const piece = g.text.slice(g.at, end);
+      g.at = skipSpace(g.text, end);
+      const counted = g.first;
+      g.first = false;
       const safe = isSafe(piece);
       const members = objectLine(piece, 0, safe);
-      if (members === null) this.unparsed(piece, lineNo, invalidJson(piece), i === 0);
-      else this.record(piece, 0, members, lineNo, i === 0, safe);
+      if (members === null) this.unparsed(piece, g.lineNo, invalidJson(piece), counted);
+      else this.record(piece, 0, members, g.lineNo, counted, safe);
     }
+    if (this.rows === null) this.glued = null;
   }
+
 
   /** A line that does not start with `{`: status text, syslog-wrapped, or not ours. */
   private text(text: string, lineNo: number): void {

@@ -112,20 +112,17 @@ export function arrayElements(s: string, i: number): number[] {
 }
 
 /**
- * Where one JSON text ends and the next begins in `{…}{…}` (osquery 1.7 wrote snapshot
- * lines with no newline between them). Returns the offsets of each top-level value, or
- * null when the text is not a run of objects.
+ * True when `s` is two or more JSON objects one after the other (`{…}{…}`, as osquery 1.7
+ * wrote them), white space between them at most. Nothing is kept: the objects are found
+ * again one by one as they are converted, so a line of millions costs no list of them.
  */
-export function splitConcatenated(s: string): number[] | null {
-  const out: number[] = [];
-  let i = skipSpace(s, 0);
-  while (i < s.length) {
-    if (s.charCodeAt(i) !== 123) return null;
-    const end = skipValue(s, i);
-    out.push(i, end);
-    i = skipSpace(s, end);
+export function isConcatenated(s: string): boolean {
+  let n = 0;
+  for (let i = skipSpace(s, 0); i < s.length; n++) {
+    if (s.charCodeAt(i) !== 123) return false;
+    i = skipSpace(s, skipValue(s, i));
   }
-  return out.length >= 4 ? out : null;
+  return n >= 2;
 }
 
 /** A binary string (one char per byte, see lines.ts) as the text its UTF-8 spells. */

@@ -99,3 +99,16 @@ t.test('nothing from the input reaches the terminal raw: file names and quoted i
   t.equal(bad.code, 2);
   t.notMatch(bad.stderr, /\u001b/, 'a usage error quoting argv is escaped too');
 });
+
+t.test('a line of three million glued objects: converted a piece at a time, memory flat', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { peakRss, scratch } = await import('./helpers.js');
+  const path = join(scratch('glued'), 'glued.log');
+  writeFileSync(path, '{}'.repeat(3_000_000) + '\n');
+  const r = await peakRss(['-q', path]);
+  t.equal(r.code, 0);
+  t.equal(r.lines, 3_000_000, 'one unparsed event per object');
+  // Before, every event of the line was held at once: 1 GB for this 6 MB line.
+  t.ok(r.peakKiB < 200 * 1024, `peak RSS ${Math.round(r.peakKiB / 1024)} MiB, under 200`);
+});
