@@ -42,3 +42,32 @@ for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
     t.equal(out.split('\n').length - 1, 2, 'every line');
   });
 }
+
+t.test('a FIFO: read like a pipe, and a SIGTERM while it waits for a writer ends the run at once', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { scratch } = await import('./helpers.js');
+  const fifo = join(scratch('fifo'), 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const run = (): { closed: Promise<number | null>; out: () => string; child: ReturnType<typeof spawn> } => {
+    const child = tracked(spawn(process.execPath, [BIN, fifo], { cwd: ROOT, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    return { child, out: () => out, closed: new Promise((resolve) => child.on('close', (c) => resolve(c))) };
+  };
+  const reader = run();
+  // The writer, a process of its own: its open waits until oqfwd opened the FIFO.
+  tracked(spawn('sh', ['-c', 'printf "%s" "$0" > "$1"', line + line, fifo], { stdio: 'ignore' }));
+  const within = <T>(p: Promise<T>, ms: number): Promise<T | 'too late'> => Promise.race([p, new Promise<'too late'>((r) => setTimeout(() => r('too late'), ms))]);
+  t.equal(await within(reader.closed, 10000), 0, 'read to its end');
+  reader.child.kill('SIGKILL');
+  t.equal(reader.out().split('\n').length - 1, 2, 'both lines');
+  // Nobody will ever write: the open waits in a thread of its own, which a signal cannot stop.
+  const waiting = run();
+  await new Promise((r) => setTimeout(r, 500));
+  const started = Date.now();
+  waiting.child.kill('SIGTERM');
+  t.equal(await within(waiting.closed, 10000), 143, 'SIGTERM ends it');
+  waiting.child.kill('SIGKILL');
+  t.ok(Date.now() - started < 5000, 'at once, not at the second signal');
+});

@@ -1,3 +1,4 @@
+import { closeSync, constants, openSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { compressionOf, decompressed } from './archive.js';
@@ -117,6 +118,16 @@ export function fileInput(opts: FileInputOptions): Input {
   return readable;
 }
 
+/** Ends an open of the FIFO at `path` that waits for a writer (nothing else is touched). */
+function endFifoWait(path: string): void {
+  try {
+    if (!statSync(path).isFIFO()) return;
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // ENXIO: nobody is opening it for reading any more
+  }
+}
+
 /** Stops `stream` reading more and ends it after the data it holds. */
 function endAfterBuffered(stream: Readable): void {
   stream.pause();
@@ -153,8 +164,12 @@ export async function* sourceItems(source: Source, control: SourceControl, stdin
   } else {
     let fh: FileHandle;
     try {
+      // Opening a FIFO waits for a writer, in a thread a stop cannot interrupt: a stop ends
+      // the wait by being that writer for a moment (nothing written: the FIFO reads as empty).
+      control.reading({ destroy: () => endFifoWait(source.path) });
       fh = await open(source.path, 'r');
     } catch (err) {
+      control.reading(null);
       control.onError(name, describeError(err));
       return;
     }
@@ -172,7 +187,8 @@ export async function* sourceItems(source: Source, control: SourceControl, stdin
         return;
       }
     }
-    stream = fh.createReadStream({ highWaterMark: READ_CHUNK, start: compressed ? 0 : offset });
+    // No position for a pipe or a FIFO (pread fails on them): only a plain file read from an offset has one.
+    stream = fh.createReadStream({ highWaterMark: READ_CHUNK, ...(!compressed && offset > 0 && { start: offset }) });
     // Read from an offset, a plain file is known not to be an archive.
     chunks = compressed || offset === 0 ? decompressed(stream as AsyncIterable<Buffer>) : (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
