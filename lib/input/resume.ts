@@ -61,7 +61,7 @@ export async function plan(key: string, saved: Saved, live: string | null, older
     last = id.head;
     before.push({ path, key, start: i === match ? saved.start : start0 });
   }
-  const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; reading on from the oldest file there is` : null;
+  const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; every rotated file there is read, oldest first` : null;
   return { before, live: 'beginning', lost, notice: null };
 }
 
