@@ -149,7 +149,7 @@ export function isSafe(s: string): boolean {
 
 /** The binary string `s` (valid JSON text), made safe by {@link makeSafe} if it is not. */
 export function safe(s: string): string {
-  return UNSAFE.test(s) ? toBinary(makeSafe(fromBinary(s))) : s;
+  return UNSAFE.test(s) ? safeBinary(s) : s;
 }
 
 function hex4(c: number): string {
@@ -170,18 +170,29 @@ function isLowEscape(s: string, i: number): boolean {
  * Values are otherwise unchanged.
  */
 export function makeSafe(s: string): string {
-  let out = '';
+  return fromBinary(safeBinary(toBinary(s)));
+}
+
+/**
+ * {@link makeSafe} on a binary string (its UTF-8 bytes, one per character), without decoding
+ * it: every character it escapes is ASCII or a fixed UTF-8 sequence (C1 is C2 80-9F, U+2028
+ * and U+2029 are E2 80 A8/A9), so a long line is copied once, not decoded, escaped and
+ * encoded again (three copies, two of them at two bytes a character).
+ */
+function safeBinary(s: string): string {
+  const parts: string[] = [];
   let from = 0;
   let inString = false;
   const n = s.length;
+  const cut = (i: number, skip: number, add: string): void => {
+    parts.push(s.slice(from, i), add);
+    from = i + skip;
+  };
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (!inString) {
       if (c === QUOTE) inString = true;
-      else if (c < 32 && c !== 10) {
-        out += s.slice(from, i);
-        from = i + 1;
-      }
+      else if (c < 32 && c !== 10) cut(i, 1, '');
       continue;
     }
     if (c === QUOTE) {
@@ -193,8 +204,7 @@ export function makeSafe(s: string): string {
         if (code >= 0xd800 && code <= 0xdbff && isLowEscape(s, i + 6)) {
           i += 11; // a proper pair: keep both escapes
         } else if (code >= 0xd800 && code <= 0xdfff) {
-          out += s.slice(from, i) + '\\uFFFD';
-          from = i + 6;
+          cut(i, 6, '\\uFFFD');
           i += 5;
         } else {
           i += 5;
@@ -202,12 +212,25 @@ export function makeSafe(s: string): string {
       } else {
         i++; // skip the escaped character, which may be a quote
       }
-    } else if (c === 0x7f || (c >= 0x80 && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
-      out += s.slice(from, i) + hex4(c);
-      from = i + 1;
+    } else if (c === 0x7f) {
+      cut(i, 1, hex4(c));
+    } else if (c === 0xc2) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0x80 && d <= 0x9f) {
+        cut(i, 2, hex4(d));
+        i++;
+      }
+    } else if (c === 0xe2 && s.charCodeAt(i + 1) === 0x80) {
+      const d = s.charCodeAt(i + 2);
+      if (d === 0xa8 || d === 0xa9) {
+        cut(i, 3, hex4(d === 0xa8 ? 0x2028 : 0x2029));
+        i += 2;
+      }
     }
   }
-  return from === 0 ? s : out + s.slice(from);
+  if (from === 0) return s;
+  parts.push(s.slice(from));
+  return parts.join('');
 }
 
 // A binary string with none of these needs no escaping at all: quotes, backslashes, C0

@@ -112,3 +112,19 @@ t.test('a line of three million glued objects: converted a piece at a time, memo
   // Before, every event of the line was held at once: 1 GB for this 6 MB line.
   t.ok(r.peakKiB < 200 * 1024, `peak RSS ${Math.round(r.peakKiB / 1024)} MiB, under 200`);
 });
+
+t.test('a 31 MiB snapshot line with one character to escape is escaped in one copy, not three', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { peakRss, scratch } = await import('./helpers.js');
+  const row = JSON.stringify({ path: '/usr/lib/x/' + 'a'.repeat(200), name: 'é✓ thing', size: '12345' });
+  const rows = Math.floor((31 * 1024 * 1024) / (row.length + 1));
+  const body = Array.from({ length: rows }, () => row).join(',').replace('é✓', 'é\u007f');
+  const path = join(scratch('escape-long'), 'snap.log');
+  writeFileSync(path, `{"name":"pack_x","hostIdentifier":"h","calendarTime":"x","unixTime":1,"epoch":0,"counter":0,"numerics":false,"snapshot":[${body}],"action":"snapshot"}\n`);
+  const r = await peakRss([path]);
+  t.equal(r.code, 0);
+  t.equal(r.lines, 1);
+  // Decoded, escaped and encoded again, it peaked at 436 MiB.
+  t.ok(r.peakKiB < 340 * 1024, `peak RSS ${Math.round(r.peakKiB / 1024)} MiB, under 340`);
+});
