@@ -15,7 +15,7 @@ export class Ledger {
   /** Bytes of events handed to the sink so far. */
   private passed = 0;
   /** Marks not settled yet, oldest first from `first`, with the bytes of events before each. */
-  private marks: Array<{ events: number; mark: Mark }> = [];
+  private marks: Array<{ bytes: number; mark: Mark }> = [];
   private first = 0;
   private timer: NodeJS.Timeout | null = null;
   private failed = false;
@@ -49,8 +49,8 @@ export class Ledger {
     const at = this.passed + mark.ahead;
     const last = this.marks.length > this.first ? this.marks[this.marks.length - 1]! : null;
     // A mark with no event since the one before it of the same input replaces it.
-    if (last !== null && last.events === at && last.mark.track.key === mark.track.key) last.mark = mark;
-    else this.marks.push({ events: at, mark });
+    if (last !== null && last.bytes === at && last.mark.track.key === mark.track.key) last.mark = mark;
+    else this.marks.push({ bytes: at, mark });
     if (this.timer === null) this.timer = setTimeout(() => this.tick(), STATE_SAVE_MS);
   }
 
@@ -58,7 +58,7 @@ export class Ledger {
   private settle(): void {
     const done = this.delivered();
     let i = this.first;
-    for (; i < this.marks.length && this.marks[i]!.events <= done; i++) {
+    for (; i < this.marks.length && this.marks[i]!.bytes <= done; i++) {
       const { track, start, finished } = this.marks[i]!.mark;
       this.state.set(track.key, track.file, start, track.path, finished);
     }
