@@ -64,7 +64,18 @@ t.test('a FIFO: read like a pipe, and a SIGTERM while it waits for a writer ends
   t.equal(reader.out().split('\n').length - 1, 2, 'both lines');
   // Nobody will ever write: the open waits in a thread of its own, which a signal cannot stop.
   const waiting = run();
-  await new Promise((r) => setTimeout(r, 500));
+  // Waiting for a writer shows in /proc as a thread asleep in wait_for_partner; the open comes
+  // after oqfwd's signal handlers are in place (a SIGTERM before them would end it by the
+  // default, which a loaded machine's slow start makes likely).
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const inOpen = (): boolean => {
+    try {
+      return readdirSync(`/proc/${waiting.child.pid}/task`).some((tid) => readFileSync(`/proc/${waiting.child.pid}/task/${tid}/wchan`, 'utf8') === 'wait_for_partner');
+    } catch {
+      return false;
+    }
+  };
+  t.ok(await waitFor(inOpen, 10000), 'waiting for a writer');
   const started = Date.now();
   waiting.child.kill('SIGTERM');
   t.equal(await within(waiting.closed, 10000), 143, 'SIGTERM ends it');
