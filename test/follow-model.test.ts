@@ -3,7 +3,8 @@
 // recreate, a glog-style symlink re-pointed at a new file, and restarts by SIGTERM or kill -9,
 // checked against what must come out: every line at least once, each run in order per file,
 // no duplicates except after a kill, never more than the killed run had sent, no half line.
-// Seeded: a failing seed is printed and runs again the same.
+// Seeded: a failing seed is printed with its operations and runs again the same
+// (SEEDS=2,5 picks seeds; MODEL_DEBUG=DIR keeps the last seed's files, outputs and stderr).
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
