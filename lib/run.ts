@@ -177,7 +177,8 @@ export function start(options: Options, io: Io): Running {
             pollMs: options.pollMs,
             onError,
             onNotice,
-            ...(state !== null && { key, older: () => rotations(path) }),
+            older: () => rotations(path),
+            ...(state !== null && { key }),
             ...(saved !== undefined && { saved }),
           });
         };

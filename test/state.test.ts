@@ -165,3 +165,18 @@ t.test('one process per state file: a running oqfwd holds it, a dead one does no
   t.equal(readFileSync(path + '.lock', 'utf8'), `${process.pid}\n`, "a dead process's lock is taken over");
   await taken.release();
 });
+
+t.test('between: a file that was at the name only between two looks is found after the one read last', async (t) => {
+  const d = emptyDir(join(dir, 'between'));
+  const live = join(d, 'osqueryd.results.log');
+  writeFileSync(live, lines(0, 5));
+  const done = (await identify(live))!;
+  // Two rotations before the follower looked again: the file read last is .2, the one in
+  // between .1, and a third is live.
+  renameSync(live, live + '.2');
+  writeFileSync(live + '.1', lines(5, 8));
+  writeFileSync(live, lines(8, 9));
+  const { between } = await import('../lib/input/resume.js');
+  t.same(await between(done, [live + '.2', live + '.1']), [live + '.1'], 'the one in between');
+  t.same(await between(done, [live + '.1']), [], 'the one read last gone: nothing known');
+});

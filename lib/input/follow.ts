@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { compressionOf } from './archive.js';
 import { describeError, READ_CHUNK, sourceItems, type Input, type InputItem, type SourceControl, type Start } from './files.js';
 import { FINGERPRINT_BYTES, sameFile, type FileId } from './identity.js';
-import { plan } from './resume.js';
+import { between, plan } from './resume.js';
 import type { Saved } from './state.js';
 
 /** Where a followed file with no saved position is read from. */
@@ -35,7 +35,10 @@ export interface FollowOptions {
   key?: string;
   /** What the state file said of the name: where to go on. Default: nothing (`from` decides). */
   saved?: Saved;
-  /** The name's older files, oldest first, to look for the saved file in. Default: none. */
+  /**
+   * The name's older files, oldest first: where the saved file is looked for, and where a
+   * file that was at the name only between two looks is found. Default: none.
+   */
   older?: () => Promise<string[]>;
 }
 
@@ -329,6 +332,13 @@ export function followInput(opts: FollowOptions): Input {
           await f.fh.close().catch(() => {});
         }
         yield leave ? { type: 'close', leave: true } : { type: 'close' };
+        // Replaced: files that were at the name after it, only between two looks, come first.
+        if (!stopped && opts.older !== undefined) {
+          for (const path of await between(f.id, await opts.older())) {
+            if (stopped) break;
+            yield* sourceItems({ path, ...(opts.key !== undefined && { key: opts.key }) }, control);
+          }
+        }
       }
     } finally {
       watcher?.close();

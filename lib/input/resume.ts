@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FINGERPRINT_BYTES, identify, sameFile } from './identity.js';
+import { FINGERPRINT_BYTES, identify, remember, sameFile, type FileId } from './identity.js';
 import type { Source, Start } from './files.js';
 import { currentInfo, INFO, RESULTS, rotations, SNAPSHOTS } from './osquery-dir.js';
 import { stateKey, type Saved, type StateFile } from './state.js';
@@ -63,6 +63,32 @@ export async function plan(key: string, saved: Saved, live: string | null, older
   }
   const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; every rotated file there is read, oldest first` : null;
   return { before, live: 'beginning', lost, notice: null };
+}
+
+/**
+ * The files that came after `done` in its name's history (`older`, oldest first), while
+ * nobody looked: a follower that finds a new file at the name reads these first. Two
+ * rotations (or two glog worker restarts) between two looks leave a file that was at the
+ * name only briefly; it is among the older files now. Empty when `done` is not among them
+ * (deleted: then nothing is known of what came between).
+ */
+export async function between(done: FileId, older: string[]): Promise<string[]> {
+  const known = remember(done);
+  const ids = [];
+  for (const path of older) ids.push({ path, id: await identify(path) });
+  let match = -1;
+  for (let i = ids.length - 1; i >= 0 && match === -1; i--) if (ids[i]!.id !== null && sameFile(known, ids[i]!.id!) === 'inode') match = i;
+  if (match === -1) return [];
+  const out: string[] = [];
+  let last: Buffer = done.head;
+  for (let i = match + 1; i < ids.length; i++) {
+    const id = ids[i]!.id;
+    if (id === null) continue;
+    if (id.head.length === FINGERPRINT_BYTES && id.head.equals(last)) continue; // .1 and the .2.zst made from it
+    last = id.head;
+    out.push(ids[i]!.path);
+  }
+  return out;
 }
 
 /**
