@@ -87,9 +87,11 @@ async function model(t: Test, seed: number): Promise<void> {
   const ops: string[] = [];
   for (let step = 0; step < 36; step++) {
     const f = pick(['r', 'r', 's'] as const);
-    // 'repoint' is out of the draw for now: with restarts it showed lines of a glog file lost,
-    // about once in twenty-five seeded runs on a loaded machine, not found yet (issue 10).
-    const op = pick(['append', 'append', 'append', 'partial', 'rotate', 'copytruncate', 'delete', 'kill', 'term', 'pause']);
+    // Out of the draw for now: 'repoint', which with restarts showed lines of a glog file lost,
+    // about once in twenty-five seeded runs on a loaded machine, not found yet (issue 10); and
+    // 'copytruncate', whose NAME.N copies beside osquery's NAME.N.zst give two files the same
+    // place in the rotation order, which no real setup does and which the order cannot tell.
+    const op = pick(['append', 'append', 'append', 'partial', 'rotate', 'delete', 'kill', 'term', 'pause']);
     ops.push(`${op}:${f}${run === null ? '(down)' : ''}`);
     // A line begun in two parts is finished by the next write to its file, and before any
     // rotation (osquery writes a line in one write: a rotation never cuts one). A stop or a
