@@ -1,8 +1,8 @@
 import { closeSync, constants, openSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { compressionOf, decompressed } from './archive.js';
-import { FINGERPRINT_BYTES, type FileId } from './identity.js';
+import { decompressed } from './archive.js';
+import { FINGERPRINT_BYTES, firstLook, type FileId } from './identity.js';
 
 /** A place in an input: a byte offset at a line start, and the number of lines before it. */
 export interface Start {
@@ -175,12 +175,9 @@ export async function* sourceItems(source: Source, control: SourceControl, stdin
     }
     if (source.key !== undefined || offset > 0) {
       try {
-        const st = await fh.stat({ bigint: true });
-        const first = Buffer.alloc(FINGERPRINT_BYTES);
-        const head = first.subarray(0, (await fh.read(first, 0, FINGERPRINT_BYTES, 0)).bytesRead);
-        const kind = compressionOf(head);
-        compressed = kind === 'gzip' || kind === 'zstd';
-        if (source.key !== undefined) track = { key: source.key, path: source.path, file: { dev: String(st.dev), ino: String(st.ino), head: compressed ? Buffer.alloc(0) : head } };
+        const { id, archive } = await firstLook(fh);
+        compressed = archive !== null;
+        if (source.key !== undefined) track = { key: source.key, path: source.path, file: compressed ? { ...id, head: Buffer.alloc(0) } : id };
       } catch (err) {
         await fh.close().catch(() => {});
         control.onError(name, describeError(err));

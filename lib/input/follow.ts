@@ -2,9 +2,8 @@ import { fstatSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Readable } from 'node:stream';
-import { compressionOf } from './archive.js';
 import { describeError, READ_CHUNK, sourceItems, type Input, type InputItem, type SourceControl, type Start } from './files.js';
-import { FINGERPRINT_BYTES, sameFile, type FileId } from './identity.js';
+import { FINGERPRINT_BYTES, firstLook, sameFile, type FileId } from './identity.js';
 import { between, plan } from './resume.js';
 import type { Saved } from './state.js';
 
@@ -157,17 +156,13 @@ export function followInput(opts: FollowOptions): Input {
       return null;
     }
     try {
-      const st = await fh.stat({ bigint: true });
-      if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
-      // Its first bytes: to tell an archive, and to notice later that they were written over.
-      const first = Buffer.alloc(HEAD);
-      const head = first.subarray(0, (await fh.read(first, 0, HEAD, 0)).bytesRead);
+      // Its first bytes: to tell an archive, and to notice later that they were written over
+      // (a directory fails here, EISDIR).
+      const { stats, id, archive } = await firstLook(fh);
       // An archive is read whole, never tailed as text (a glob that caught osquery's .zst).
-      const kind = compressionOf(head);
-      if (kind === 'gzip' || kind === 'zstd') throw new Error(`a ${kind} archive: archives are read whole without --follow, not followed`);
+      if (archive !== null) throw new Error(`a ${archive} archive: archives are read whole without --follow, not followed`);
       lastError = '';
-      const id = { dev: String(st.dev), ino: String(st.ino), head: Buffer.from(head) };
-      const size = Number(st.size);
+      const size = Number(stats.size);
       let start: Start = { offset: 0, line: 0 };
       if (from === 'end') start = { offset: await lineStart(fh, size), line: 0 };
       else if (from !== 'beginning') {

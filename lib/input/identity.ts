@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
-import { compressionOf, decompressed, type Compression } from './archive.js';
+import type { BigIntStats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { compressionOf, decompressed } from './archive.js';
 
 /**
  * Bytes at a file's start that tell it from others, beside its device and inode. The same
@@ -49,8 +50,20 @@ export function sameFile(known: Known, id: FileId): 'inode' | 'content' | null {
   return known.headLength > 0 ? 'content' : null;
 }
 
-/** A file's identity and how it is stored; null when it cannot be read (gone, say). */
-export async function identify(path: string): Promise<(FileId & { compression: Compression }) | null> {
+/**
+ * What an open file is: its stat, its device, inode and first bytes as stored (up to
+ * FINGERPRINT_BYTES), and the archive format those bytes begin, if any.
+ */
+export async function firstLook(fh: FileHandle): Promise<{ stats: BigIntStats; id: FileId; archive: 'gzip' | 'zstd' | null }> {
+  const stats = await fh.stat({ bigint: true });
+  const first = Buffer.alloc(FINGERPRINT_BYTES);
+  const head = first.subarray(0, (await fh.read(first, 0, FINGERPRINT_BYTES, 0)).bytesRead);
+  const kind = compressionOf(head);
+  return { stats, id: { dev: String(stats.dev), ino: String(stats.ino), head }, archive: kind === 'gzip' || kind === 'zstd' ? kind : null };
+}
+
+/** A file's identity, an archive's by its text; null when it cannot be read (gone, say). */
+export async function identify(path: string): Promise<FileId | null> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -58,13 +71,9 @@ export async function identify(path: string): Promise<(FileId & { compression: C
     return null;
   }
   try {
-    const st = await fh.stat({ bigint: true });
-    if (!st.isFile()) return null;
-    const first = Buffer.alloc(FINGERPRINT_BYTES);
-    const raw = first.subarray(0, (await fh.read(first, 0, FINGERPRINT_BYTES, 0)).bytesRead);
-    const compression = compressionOf(raw) ?? 'none';
-    const id = { dev: String(st.dev), ino: String(st.ino), compression };
-    if (compression === 'none') return { ...id, head: raw };
+    const { stats, id, archive } = await firstLook(fh);
+    if (!stats.isFile()) return null;
+    if (archive === null) return id;
     return { ...id, head: await decompressedHead(fh.createReadStream({ start: 0, autoClose: false })) };
   } catch {
     return null;

@@ -20,6 +20,30 @@ export interface Plan {
   notice: string | null;
 }
 
+/** The identity of each of `older` (null for one that cannot be read). */
+async function identities(older: string[]): Promise<Array<{ path: string; id: FileId | null }>> {
+  const ids = [];
+  for (const path of older) ids.push({ path, id: await identify(path) });
+  return ids;
+}
+
+/**
+ * The readable files of `ids` after index `from`, in order, less a file whose first bytes
+ * are those of the one before it (`last` for the first): osquery compresses NAME.1 into
+ * NAME.2.zst before it deletes it, the same text twice.
+ */
+function newer(ids: Array<{ path: string; id: FileId | null }>, from: number, last: Buffer | null): string[] {
+  const out: string[] = [];
+  for (let i = from + 1; i < ids.length; i++) {
+    const id = ids[i]!.id;
+    if (id === null) continue;
+    if (last !== null && id.head.length === FINGERPRINT_BYTES && id.head.equals(last)) continue;
+    last = id.head;
+    out.push(ids[i]!.path);
+  }
+  return out;
+}
+
 /**
  * Where to go on with `key`, whose saved position is `saved`: in the file now at `live`
  * when it is the same file; else in the rotated sibling (`older`, oldest first) that is
@@ -33,8 +57,7 @@ export async function plan(key: string, saved: Saved, live: string | null, older
     const id = await identify(live);
     if (id !== null && sameFile(saved.file, id) !== null) return { before: [], live: saved.start, lost: null, notice: null };
   }
-  const ids = [];
-  for (const path of older) ids.push({ path, id: await identify(path) });
+  const ids = await identities(older);
   let match = -1;
   for (let i = 0; i < ids.length; i++) {
     const how = ids[i]!.id === null ? null : sameFile(saved.file, ids[i]!.id!);
@@ -51,16 +74,8 @@ export async function plan(key: string, saved: Saved, live: string | null, older
     // appeared and was rotated away before its position was saved, within a second, would be.)
     return { before: [], live: 'beginning', lost: null, notice: `the file read last (${saved.path}) was read to its end and is gone; reading the file there now from its start` };
   }
-  const before: Source[] = [];
-  let last: Buffer | null = null;
-  for (let i = Math.max(match, 0); i < ids.length; i++) {
-    const { path, id } = ids[i]!;
-    if (id === null) continue;
-    // osquery compresses NAME.1 into NAME.2.zst before it deletes it: the same text twice.
-    if (i !== match && last !== null && id.head.length === FINGERPRINT_BYTES && id.head.equals(last)) continue;
-    last = id.head;
-    before.push({ path, key, start: i === match ? saved.start : start0 });
-  }
+  const found = match === -1 ? [] : [{ path: ids[match]!.path, key, start: saved.start }];
+  const before: Source[] = [...found, ...newer(ids, match, match === -1 ? null : ids[match]!.id!.head).map((path) => ({ path, key, start: start0 }))];
   const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; every rotated file there is read, oldest first` : null;
   return { before, live: 'beginning', lost, notice: null };
 }
@@ -74,21 +89,10 @@ export async function plan(key: string, saved: Saved, live: string | null, older
  */
 export async function between(done: FileId, older: string[]): Promise<string[]> {
   const known = remember(done);
-  const ids = [];
-  for (const path of older) ids.push({ path, id: await identify(path) });
+  const ids = await identities(older);
   let match = -1;
   for (let i = ids.length - 1; i >= 0 && match === -1; i--) if (ids[i]!.id !== null && sameFile(known, ids[i]!.id!) === 'inode') match = i;
-  if (match === -1) return [];
-  const out: string[] = [];
-  let last: Buffer = done.head;
-  for (let i = match + 1; i < ids.length; i++) {
-    const id = ids[i]!.id;
-    if (id === null) continue;
-    if (id.head.length === FINGERPRINT_BYTES && id.head.equals(last)) continue; // .1 and the .2.zst made from it
-    last = id.head;
-    out.push(ids[i]!.path);
-  }
-  return out;
+  return match === -1 ? [] : newer(ids, match, done.head);
 }
 
 /**
