@@ -146,6 +146,43 @@ t.test('the plan: the live file itself, a rotated one, one inside an archive, an
   t.match(p.notice, /was read to its end and is gone/);
 });
 
+t.test('the plan among files that begin alike: the inode first, then the oldest copy, said; alike is not the same', async (t) => {
+  const d = emptyDir(join(dir, 'alike'));
+  const name = join(d, 'osqueryd.INFO');
+  const glog = (n: number): string => join(d, `osqueryd.INFO.20261201-00000${n}.10${n}`);
+  // The file read last had half a line: its fingerprint is those few bytes, which every file
+  // of lines like it begins with.
+  const half = line(1, 's').slice(0, 60);
+  writeFileSync(glog(1), half);
+  const saved: Saved = { file: remember((await identify(glog(1)))!), start: { offset: 0, line: 0 }, path: name, finished: false };
+  appendFileSync(glog(1), line(1, 's').slice(60));
+  writeFileSync(glog(0), lines(0, 1, 's'));
+  writeFileSync(glog(2), lines(2, 4, 's'));
+  writeFileSync(glog(3), lines(4, 5, 's'));
+  // glog's symlink re-pointed twice while oqfwd was down: the live file begins alike too.
+  let p = await plan(name, saved, glog(3), [glog(0), glog(1), glog(2)]);
+  t.same([p.before.map((x) => [x.path, x.start?.offset]), p.live, p.notice], [[[glog(1), 0], [glog(2), 0]], 'beginning', null], 'the file itself by its inode, not the live file that begins like it');
+
+  // Gone by its inode (rotated away as copies): three copies fit; going on from the oldest
+  // loses nothing, and says it may send lines again.
+  // (The copy is made first: a file made after the removal could get the freed inode.)
+  writeFileSync(glog(1) + '.copy', lines(1, 2, 's'));
+  rmSync(glog(1));
+  p = await plan(name, saved, glog(3), [glog(0), glog(1) + '.copy', glog(2)]);
+  t.same(p.before.map((x) => x.path), [glog(0), glog(1) + '.copy', glog(2)], 'every file that fits, from the oldest');
+  t.match(p.notice, /3 rotated files begin like the file read last .* cannot be told apart: going on from the oldest, .*\.100; lines already delivered may be sent again/);
+
+  // Two different files newer than the one read last, with the same first kilobytes: both read.
+  const r = join(d, 'osqueryd.results.log');
+  writeFileSync(r + '.3', lines(0, 3));
+  const s3: Saved = { file: remember((await identify(r + '.3'))!), start: { offset: 0, line: 0 }, path: r, finished: false };
+  writeFileSync(r + '.2', lines(100, 120) + lines(0, 1));
+  writeFileSync(r + '.1', lines(100, 120) + lines(1, 2));
+  t.ok(readFileSync(r + '.2').subarray(0, FINGERPRINT_BYTES).equals(readFileSync(r + '.1').subarray(0, FINGERPRINT_BYTES)), 'the two begin alike');
+  p = await plan(r, s3, null, [r + '.3', r + '.2', r + '.1']);
+  t.same(p.before.map((x) => x.path), [r + '.3', r + '.2', r + '.1'], 'alike is not the same text: neither is skipped');
+});
+
 t.test('one process per state file: a running oqfwd holds it, a dead one does not', async (t) => {
   const d = emptyDir(join(dir, 'lock'));
   const path = join(d, 's.json');

@@ -166,7 +166,7 @@ export function followInput(opts: FollowOptions): Input {
       let start: Start = { offset: 0, line: 0 };
       if (from === 'end') start = { offset: await lineStart(fh, size), line: 0 };
       else if (from !== 'beginning') {
-        if (opts.saved !== undefined && sameFile(opts.saved.file, id) === null) {
+        if (opts.saved !== undefined && sameFile(opts.saved.file, id) !== 'inode') {
           // Rotated since the plan was made: make it again.
           mismatch = true;
           await fh.close();

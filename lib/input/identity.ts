@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
+import { createReadStream, type BigIntStats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { compressionOf, decompressed } from './archive.js';
 
@@ -102,4 +102,22 @@ async function decompressedHead(stream: AsyncIterable<Buffer> & { destroy(): voi
     stream.destroy();
   }
   return Buffer.from(Buffer.concat(parts).subarray(0, FINGERPRINT_BYTES)); // not the whole block
+}
+
+/**
+ * SHA-256 of a file's whole text (an archive's decompressed), hex; null when it cannot be
+ * read to its end. Only for two files whose first bytes are the same: whether they are
+ * copies of one text or two files that begin alike.
+ */
+export async function textDigest(path: string): Promise<string | null> {
+  const hash = createHash('sha256');
+  const stream = createReadStream(path);
+  try {
+    for await (const chunk of decompressed(stream as AsyncIterable<Buffer>)) hash.update(chunk);
+    return hash.digest('hex');
+  } catch {
+    return null;
+  } finally {
+    stream.destroy();
+  }
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FINGERPRINT_BYTES, identify, remember, sameFile, type FileId } from './identity.js';
+import { identify, remember, sameFile, textDigest, type FileId } from './identity.js';
 import type { Source, Start } from './files.js';
 import { currentInfo, INFO, RESULTS, rotations, SNAPSHOTS } from './osquery-dir.js';
 import { stateKey, type Saved, type StateFile } from './state.js';
@@ -20,64 +20,87 @@ export interface Plan {
   notice: string | null;
 }
 
-/** The identity of each of `older` (null for one that cannot be read). */
-async function identities(older: string[]): Promise<Array<{ path: string; id: FileId | null }>> {
+interface Sibling {
+  path: string;
+  /** Null for a file that cannot be read. */
+  id: FileId | null;
+}
+
+/** The identity of each of `older`. */
+async function identities(older: string[]): Promise<Sibling[]> {
   const ids = [];
   for (const path of older) ids.push({ path, id: await identify(path) });
   return ids;
 }
 
 /**
- * The readable files of `ids` after index `from`, in order, less a file whose first bytes
- * are those of the one before it (`last` for the first): osquery compresses NAME.1 into
- * NAME.2.zst before it deletes it, the same text twice.
+ * Whether `a` and `b` hold the same text: osquery compresses NAME.1 into NAME.2.zst before
+ * it renames the live file onto NAME.1, and a crash between the two leaves both. Their first
+ * bytes tell most pairs apart; files that begin alike (the same first lines) are compared
+ * whole.
  */
-function newer(ids: Array<{ path: string; id: FileId | null }>, from: number, last: Buffer | null): string[] {
+async function sameText(a: Sibling, b: Sibling): Promise<boolean> {
+  if (a.id === null || b.id === null || !a.id.head.equals(b.id.head)) return false;
+  const x = await textDigest(a.path);
+  return x !== null && x === (await textDigest(b.path));
+}
+
+/** The readable files of `ids` after index `from` (-1: all), in order, less a copy of the one before it. */
+async function newer(ids: Sibling[], from: number): Promise<string[]> {
   const out: string[] = [];
+  let last = ids[from] ?? null;
   for (let i = from + 1; i < ids.length; i++) {
-    const id = ids[i]!.id;
-    if (id === null) continue;
-    if (last !== null && id.head.length === FINGERPRINT_BYTES && id.head.equals(last)) continue;
-    last = id.head;
-    out.push(ids[i]!.path);
+    const next = ids[i]!;
+    if (next.id === null) continue;
+    if (last !== null && (await sameText(last, next))) continue;
+    last = next;
+    out.push(next.path);
   }
   return out;
 }
 
 /**
  * Where to go on with `key`, whose saved position is `saved`: in the file now at `live`
- * when it is the same file; else in the rotated sibling (`older`, oldest first) that is
- * it, by inode or by the fingerprint of its text (an archive of it), followed by every newer
- * sibling and the live file from their starts. When it is nowhere, every sibling is read,
- * and `lost` says that what it held after the saved offset may be missing.
+ * when it is the same file (its inode); else in the rotated sibling (`older`, oldest
+ * first) that is it, by inode, or else by the fingerprint of its text (an archive or a copy
+ * of it), followed by every newer sibling and the live file from their starts. When it is
+ * nowhere, every sibling is read, and `lost` says that what it held after the saved offset
+ * may be missing.
  */
 export async function plan(key: string, saved: Saved, live: string | null, older: string[]): Promise<Plan> {
   const start0 = { offset: 0, line: 0 };
   if (live !== null) {
     const id = await identify(live);
-    if (id !== null && sameFile(saved.file, id) !== null) return { before: [], live: saved.start, lost: null, notice: null };
+    if (id !== null && sameFile(saved.file, id) === 'inode') return { before: [], live: saved.start, lost: null, notice: null };
   }
   const ids = await identities(older);
-  let match = -1;
-  for (let i = 0; i < ids.length; i++) {
-    const how = ids[i]!.id === null ? null : sameFile(saved.file, ids[i]!.id!);
-    // The inode is the file itself; among copies (an archive beside the file it was made
-    // from), the newest.
-    if (how === 'inode') {
-      match = i;
-      break;
+  const how = ids.map((x) => (x.id === null ? null : sameFile(saved.file, x.id)));
+  let match = how.indexOf('inode');
+  let notice: string | null = null;
+  let from = saved.start;
+  if (match === -1) {
+    // Copies: a short fingerprint (a file of a few lines) fits every file that begins with
+    // the same lines. Going on from the oldest that fits may send lines twice, never lose one.
+    const copies = how.flatMap((h, i) => (h === 'content' ? [i] : []));
+    match = copies[0] ?? -1;
+    if (copies.length > 1) {
+      const read = await newer(ids, match);
+      if (copies.slice(1).some((i) => read.includes(ids[i]!.path))) {
+        notice = `${copies.length} rotated files begin like the file read last (${saved.path}) and cannot be told apart: going on from the oldest, ${ids[match]!.path}; lines already delivered may be sent again`;
+        // The saved offset is a line's start in the bytes they share, not past them.
+        if (from.offset > saved.file.headLength) from = start0;
+      }
     }
-    if (how === 'content') match = i;
   }
   if (match === -1 && saved.finished) {
     // Read to its end once it had left its name: nothing of it is missing. (A newer file that
     // appeared and was rotated away before its position was saved, within a second, would be.)
     return { before: [], live: 'beginning', lost: null, notice: `the file read last (${saved.path}) was read to its end and is gone; reading the file there now from its start` };
   }
-  const found = match === -1 ? [] : [{ path: ids[match]!.path, key, start: saved.start }];
-  const before: Source[] = [...found, ...newer(ids, match, match === -1 ? null : ids[match]!.id!.head).map((path) => ({ path, key, start: start0 }))];
+  const found = match === -1 ? [] : [{ path: ids[match]!.path, key, start: from }];
+  const before: Source[] = [...found, ...(await newer(ids, match)).map((path) => ({ path, key, start: start0 }))];
   const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; every rotated file there is read, oldest first` : null;
-  return { before, live: 'beginning', lost, notice: null };
+  return { before, live: 'beginning', lost, notice };
 }
 
 /**
@@ -92,7 +115,7 @@ export async function between(done: FileId, older: string[]): Promise<string[]> 
   const ids = await identities(older);
   let match = -1;
   for (let i = ids.length - 1; i >= 0 && match === -1; i--) if (ids[i]!.id !== null && sameFile(known, ids[i]!.id!) === 'inode') match = i;
-  return match === -1 ? [] : newer(ids, match, done.head);
+  return match === -1 ? [] : newer(ids, match);
 }
 
 /**
