@@ -235,6 +235,9 @@ export function followInput(opts: FollowOptions): Input {
 
   const control: SourceControl = { stopped: () => stopped, reading: () => {}, onError: opts.onError };
 
+  /** The file read last at the name (or after it, among its older files): what came after it is read next. */
+  let last: FileId | null = null;
+
   /**
    * Where the name's first file is read from: with a saved position, after the older
    * files that rotation left unread (read here first), where the state says; else `from`.
@@ -248,7 +251,23 @@ export function followInput(opts: FollowOptions): Input {
       if (stopped) break;
       yield* sourceItems(source, control);
     }
+    last = p.last;
     return p.live;
+  }
+
+  /**
+   * The files that were at the name after the one read last, only between two looks (now
+   * among the older files), less `except`, the file at the name now: read whole, before it.
+   */
+  async function* inBetween(except: FileId | null): AsyncGenerator<InputItem> {
+    if (last === null || opts.older === undefined || stopped) return;
+    const b = await between(last, await opts.older(), except, name);
+    if (b.notice !== null) opts.onNotice(name, b.notice);
+    for (const x of b.files) {
+      if (stopped) return;
+      yield* sourceItems({ path: x.path, ...(opts.key !== undefined && { key: opts.key }) }, control);
+      last = x.id;
+    }
   }
 
   async function* items(): AsyncGenerator<InputItem> {
@@ -269,6 +288,9 @@ export function followInput(opts: FollowOptions): Input {
           await changed();
           continue;
         }
+        // A new file at the name: any that came between it and the one read last, first.
+        yield* inBetween(f.id);
+        last = null;
         // Reports name the file itself where the name is a family of files.
         const shown = opts.locate === undefined ? name : f.path;
         const opening = (): InputItem => ({
@@ -327,13 +349,10 @@ export function followInput(opts: FollowOptions): Input {
           await f.fh.close().catch(() => {});
         }
         yield leave ? { type: 'close', leave: true } : { type: 'close' };
-        // Replaced: files that were at the name after it, only between two looks, come first.
-        if (!stopped && opts.older !== undefined) {
-          for (const path of await between(f.id, await opts.older())) {
-            if (stopped) break;
-            yield* sourceItems({ path, ...(opts.key !== undefined && { key: opts.key }) }, control);
-          }
-        }
+        // Replaced: files that were at the name after it, only between two looks, now (and
+        // again once a new file is found, for any that came and went meanwhile).
+        last = f.id;
+        yield* inBetween(null);
       }
     } finally {
       watcher?.close();

@@ -15,6 +15,11 @@ export interface FileId {
   /** st_dev and st_ino, as decimal strings (64-bit values do not fit a JS number). */
   dev: string;
   ino: string;
+  /**
+   * Its birth time in nanoseconds, decimal; '0' where the file system keeps none. An inode
+   * that is freed and given to a new file comes with a new birth time.
+   */
+  birth: string;
   /** Up to FINGERPRINT_BYTES of its first bytes; grows as they are read. */
   head: Buffer;
 }
@@ -23,6 +28,8 @@ export interface FileId {
 export interface Known {
   dev: string;
   ino: string;
+  /** Birth time as in FileId; absent in states written before it was kept. */
+  birth?: string;
   /** How many first bytes the fingerprint covers. */
   headLength: number;
   /** SHA-256 of them, hex. */
@@ -30,7 +37,7 @@ export interface Known {
 }
 
 export function remember(id: FileId): Known {
-  return { dev: id.dev, ino: id.ino, headLength: id.head.length, sha256: sha256(id.head) };
+  return { dev: id.dev, ino: id.ino, birth: id.birth, headLength: id.head.length, sha256: sha256(id.head) };
 }
 
 function sha256(b: Buffer): string {
@@ -45,7 +52,10 @@ function sha256(b: Buffer): string {
 export function sameFile(known: Known, id: FileId): 'inode' | 'content' | null {
   if (id.head.length < known.headLength) return null;
   if (sha256(id.head.subarray(0, known.headLength)) !== known.sha256) return null;
-  if (id.dev === known.dev && id.ino === known.ino) return 'inode';
+  // The same inode is the same file unless both birth times are known and differ (a freed
+  // inode given to a new file that begins alike: a short fingerprint cannot tell them).
+  const born = known.birth === undefined || known.birth === '0' || id.birth === '0' || known.birth === id.birth;
+  if (id.dev === known.dev && id.ino === known.ino && born) return 'inode';
   // An empty fingerprint fits any file: only the inode can tell then.
   return known.headLength > 0 ? 'content' : null;
 }
@@ -59,7 +69,7 @@ export async function firstLook(fh: FileHandle): Promise<{ stats: BigIntStats; i
   const first = Buffer.alloc(FINGERPRINT_BYTES);
   const head = first.subarray(0, (await fh.read(first, 0, FINGERPRINT_BYTES, 0)).bytesRead);
   const kind = compressionOf(head);
-  return { stats, id: { dev: String(stats.dev), ino: String(stats.ino), head }, archive: kind === 'gzip' || kind === 'zstd' ? kind : null };
+  return { stats, id: { dev: String(stats.dev), ino: String(stats.ino), birth: String(stats.birthtimeNs), head }, archive: kind === 'gzip' || kind === 'zstd' ? kind : null };
 }
 
 /** A file's identity, an archive's by its text; null when it cannot be read (gone, say). */

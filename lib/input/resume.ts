@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { identify, remember, sameFile, textDigest, type FileId } from './identity.js';
+import { identify, remember, sameFile, textDigest, type FileId, type Known } from './identity.js';
 import type { Source, Start } from './files.js';
 import { currentInfo, INFO, RESULTS, rotations, SNAPSHOTS } from './osquery-dir.js';
 import { stateKey, type Saved, type StateFile } from './state.js';
@@ -14,6 +14,8 @@ export interface Plan {
   before: Source[];
   /** Where the live file is read from: the saved position when it is the saved file, else its beginning. */
   live: Start | 'beginning';
+  /** The identity of the last file of `before`: a follower looks for files after it (see {@link between}). */
+  last: FileId | null;
   /** Something the operator must know: the file read last could not be found, and lines may be missing. */
   lost: string | null;
   /** Something the operator should know that loses nothing. */
@@ -46,76 +48,93 @@ async function sameText(a: Sibling, b: Sibling): Promise<boolean> {
 }
 
 /** The readable files of `ids` after index `from` (-1: all), in order, less a copy of the one before it. */
-async function newer(ids: Sibling[], from: number): Promise<string[]> {
-  const out: string[] = [];
+async function newer(ids: Sibling[], from: number): Promise<Sibling[]> {
+  const out: Sibling[] = [];
   let last = ids[from] ?? null;
   for (let i = from + 1; i < ids.length; i++) {
     const next = ids[i]!;
     if (next.id === null) continue;
     if (last !== null && (await sameText(last, next))) continue;
     last = next;
-    out.push(next.path);
+    out.push(next);
   }
   return out;
 }
 
 /**
+ * Which of `ids` is the file `known` describes: the one with its inode, else a copy of its
+ * text (an archive of it). A short fingerprint (a file of a few lines) fits every file that
+ * begins with the same lines: then the oldest that fits, which may send lines twice but never
+ * loses one, and `ambiguous` says so. -1 when none is it.
+ */
+async function find(known: Known, ids: Sibling[]): Promise<{ match: number; ambiguous: boolean }> {
+  const how = ids.map((x) => (x.id === null ? null : sameFile(known, x.id)));
+  const inode = how.indexOf('inode');
+  if (inode !== -1) return { match: inode, ambiguous: false };
+  const copies = how.flatMap((h, i) => (h === 'content' ? [i] : []));
+  const match = copies[0] ?? -1;
+  if (copies.length < 2) return { match, ambiguous: false };
+  // Copies of one text are no doubt (.1 and the .2.zst made from it): newer() reads one.
+  const read = (await newer(ids, match)).map((x) => x.path);
+  return { match, ambiguous: copies.slice(1).some((i) => read.includes(ids[i]!.path)) };
+}
+
+/** The notice for files that begin alike and cannot be told apart. */
+function alike(what: string, oldest: string): string {
+  return `rotated files begin like the file read last (${what}) and cannot be told apart: going on from the oldest, ${oldest}; lines already delivered may be sent again`;
+}
+
+/**
  * Where to go on with `key`, whose saved position is `saved`: in the file now at `live`
  * when it is the same file (its inode); else in the rotated sibling (`older`, oldest
- * first) that is it, by inode, or else by the fingerprint of its text (an archive or a copy
- * of it), followed by every newer sibling and the live file from their starts. When it is
- * nowhere, every sibling is read, and `lost` says that what it held after the saved offset
- * may be missing.
+ * first) that is it (see {@link find}), followed by every newer sibling and the live file
+ * from their starts. When it is nowhere, every sibling is read, and `lost` says that what it
+ * held after the saved offset may be missing.
  */
 export async function plan(key: string, saved: Saved, live: string | null, older: string[]): Promise<Plan> {
   const start0 = { offset: 0, line: 0 };
   if (live !== null) {
     const id = await identify(live);
-    if (id !== null && sameFile(saved.file, id) === 'inode') return { before: [], live: saved.start, lost: null, notice: null };
+    if (id !== null && sameFile(saved.file, id) === 'inode') return { before: [], live: saved.start, last: null, lost: null, notice: null };
   }
   const ids = await identities(older);
-  const how = ids.map((x) => (x.id === null ? null : sameFile(saved.file, x.id)));
-  let match = how.indexOf('inode');
-  let notice: string | null = null;
+  const { match, ambiguous } = await find(saved.file, ids);
   let from = saved.start;
-  if (match === -1) {
-    // Copies: a short fingerprint (a file of a few lines) fits every file that begins with
-    // the same lines. Going on from the oldest that fits may send lines twice, never lose one.
-    const copies = how.flatMap((h, i) => (h === 'content' ? [i] : []));
-    match = copies[0] ?? -1;
-    if (copies.length > 1) {
-      const read = await newer(ids, match);
-      if (copies.slice(1).some((i) => read.includes(ids[i]!.path))) {
-        notice = `${copies.length} rotated files begin like the file read last (${saved.path}) and cannot be told apart: going on from the oldest, ${ids[match]!.path}; lines already delivered may be sent again`;
-        // The saved offset is a line's start in the bytes they share, not past them.
-        if (from.offset > saved.file.headLength) from = start0;
-      }
-    }
-  }
+  // The saved offset is a line's start in the bytes files that begin alike share, not past them.
+  if (ambiguous && from.offset > saved.file.headLength) from = start0;
   if (match === -1 && saved.finished) {
     // Read to its end once it had left its name: nothing of it is missing. (A newer file that
     // appeared and was rotated away before its position was saved, within a second, would be.)
-    return { before: [], live: 'beginning', lost: null, notice: `the file read last (${saved.path}) was read to its end and is gone; reading the file there now from its start` };
+    return { before: [], live: 'beginning', last: null, lost: null, notice: `the file read last (${saved.path}) was read to its end and is gone; reading the file there now from its start` };
   }
-  const found = match === -1 ? [] : [{ path: ids[match]!.path, key, start: from }];
-  const before: Source[] = [...found, ...(await newer(ids, match)).map((path) => ({ path, key, start: start0 }))];
+  const files = [...(match === -1 ? [] : [ids[match]!]), ...(await newer(ids, match))];
+  const before: Source[] = files.map((x, i) => ({ path: x.path, key, start: i === 0 && match !== -1 ? from : start0 }));
   const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; every rotated file there is read, oldest first` : null;
-  return { before, live: 'beginning', lost, notice };
+  return { before, live: 'beginning', last: files[files.length - 1]?.id ?? null, lost, notice: ambiguous ? alike(saved.path, ids[match]!.path) : null };
+}
+
+/** Files that came after one that was read, found among its name's older files. */
+export interface Between {
+  /** Oldest first, with their identities (the last is where to look from next time). */
+  files: Array<{ path: string; id: FileId }>;
+  /** Said when files that begin alike could not be told apart (see {@link find}). */
+  notice: string | null;
 }
 
 /**
  * The files that came after `done` in its name's history (`older`, oldest first), while
- * nobody looked: a follower that finds a new file at the name reads these first. Two
- * rotations (or two glog worker restarts) between two looks leave a file that was at the
- * name only briefly; it is among the older files now. Empty when `done` is not among them
- * (deleted: then nothing is known of what came between).
+ * nobody looked, less `except` (the file at the name `name` now, if it is among them): a follower
+ * reads these before the file it finds at the name. Two rotations (or two glog worker
+ * restarts) between two looks leave a file that was at the name only briefly; it is among
+ * the older files now. Empty when `done` is not among them (deleted: then nothing is known
+ * of what came between).
  */
-export async function between(done: FileId, older: string[]): Promise<string[]> {
-  const known = remember(done);
+export async function between(done: FileId, older: string[], except: FileId | null, name: string): Promise<Between> {
   const ids = await identities(older);
-  let match = -1;
-  for (let i = ids.length - 1; i >= 0 && match === -1; i--) if (ids[i]!.id !== null && sameFile(known, ids[i]!.id!) === 'inode') match = i;
-  return match === -1 ? [] : newer(ids, match);
+  const { match, ambiguous } = await find(remember(done), ids);
+  if (match === -1) return { files: [], notice: null };
+  const files = (await newer(ids, match)).filter((x) => except === null || x.id!.ino !== except.ino || x.id!.dev !== except.dev);
+  return { files: files.map((x) => ({ path: x.path, id: x.id! })), notice: ambiguous ? alike(name, ids[match]!.path) : null };
 }
 
 /**

@@ -159,7 +159,7 @@ export class StateFile {
     if (!this.changed) return;
     this.changed = false;
     for (const [k, l] of this.live) this.saved.set(k, { file: remember(l.file), start: l.start, path: l.path, finished: l.finished });
-    const inputs = [...this.saved].map(([name, s]) => ({ name, path: s.path, dev: s.file.dev, ino: s.file.ino, headLength: s.file.headLength, sha256: s.file.sha256, offset: s.start.offset, line: s.start.line, ...(s.finished && { finished: true }) }));
+    const inputs = [...this.saved].map(([name, s]) => ({ name, path: s.path, dev: s.file.dev, ino: s.file.ino, ...(s.file.birth !== undefined && s.file.birth !== '0' && { birth: s.file.birth }), headLength: s.file.headLength, sha256: s.file.sha256, offset: s.start.offset, line: s.start.line, ...(s.finished && { finished: true }) }));
     const text = JSON.stringify({ oqfwd: 'state', version: STATE_VERSION, inputs }, null, 1) + '\n';
     const temp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(4).toString('hex')}.tmp`);
     try {
@@ -203,12 +203,13 @@ function isOqfwd(pid: number): boolean {
 function entry(e: unknown): [string, Saved] | null {
   const o = e as Record<string, unknown>;
   if (typeof o !== 'object' || o === null) return null;
-  const { name, path, dev, ino, headLength, sha256, offset, line, finished } = o;
+  const { name, path, dev, ino, birth, headLength, sha256, offset, line, finished } = o;
   if (finished !== undefined && typeof finished !== 'boolean') return null;
   if (typeof name !== 'string' || typeof path !== 'string' || typeof dev !== 'string' || typeof ino !== 'string' || typeof sha256 !== 'string') return null;
   if (!/^\d+$/.test(dev) || !/^\d+$/.test(ino) || !/^[0-9a-f]{64}$/.test(sha256)) return null;
+  if (birth !== undefined && (typeof birth !== 'string' || !/^\d+$/.test(birth))) return null;
   if (!isCount(headLength) || !isCount(offset) || !isCount(line)) return null;
-  return [name, { file: { dev, ino, headLength, sha256 }, start: { offset, line }, path, finished: finished === true }];
+  return [name, { file: { dev, ino, ...(birth !== undefined && { birth }), headLength, sha256 }, start: { offset, line }, path, finished: finished === true }];
 }
 
 function isCount(n: unknown): n is number {
