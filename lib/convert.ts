@@ -61,8 +61,6 @@ export class Mark {
   constructor(
     readonly track: Track,
     readonly start: Start,
-    /** Bytes of events made before the mark that come after it in the stream (in the next chunk). */
-    readonly ahead: number,
     /** The input was read to its end for good (it is not at its name any more, or was read whole). */
     readonly finished = false,
   ) {}
@@ -248,6 +246,11 @@ export class Converter implements LineHandler {
   /** The events made since the last call, as NDJSON bytes (UTF-8). */
   take(): Buffer {
     return this.out.take();
+  }
+
+  /** A buffer from take() cut at `ends`, each piece given back on its own (see OutputBuffer.pieces). */
+  pieces(b: Buffer, ends: number[]): Buffer[] {
+    return this.out.pieces(b, ends);
   }
 
   /** A buffer from take() that was written and is held by nobody: its memory is reused. */
@@ -511,22 +514,39 @@ function invalidJson(text: string): string {
  *   continuation lines before it is written anyway. Default {@link IDLE_FLUSH_MS}.
  */
 export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (source: AsyncIterable<InputItem>) => AsyncGenerator<Buffer | Mark> {
-  /** Marks made since the output was last taken: they go out before it, as they point into it. */
-  let marks: Mark[] = [];
+  /** Marks made since the output was last taken, each with the bytes of that output it covers. */
+  let marks: Array<{ mark: Mark; ahead: number }> = [];
   let track: Track | undefined;
   const mark = (finished = false): void => {
-    if (track !== undefined) marks.push(new Mark(track, converter.converted, converter.made, finished));
+    if (track !== undefined) marks.push({ mark: new Mark(track, converter.converted, finished), ahead: converter.made });
   };
 
-  /** The marks, then the events made so far, rows of a flattened line included, as they drain. */
+  /**
+   * The events made so far, rows of a flattened line included, as they drain, each mark right
+   * after the events it covers: the ledger takes a mark as covering every byte before it, and
+   * a merge of several inputs may put another input's events between any two items.
+   */
   function* drain(): Generator<Buffer | Mark> {
     for (;;) {
-      if (marks.length > 0) {
-        yield* marks;
+      const text = converter.take();
+      if (marks.length === 0) {
+        if (text.length > 0) yield text;
+      } else {
+        // Pieces end where marks go: piece i holds what mark i covers, beyond mark i - 1.
+        const ends = marks.map((m) => Math.min(m.ahead, text.length));
+        const pieces = converter.pieces(text, ends);
+        let p = 0;
+        let at = 0;
+        for (let i = 0; i < marks.length; i++) {
+          if (ends[i]! > at) {
+            yield pieces[p++]!;
+            at = ends[i]!;
+          }
+          yield marks[i]!.mark;
+        }
+        if (p < pieces.length) yield pieces[p]!;
         marks = [];
       }
-      const text = converter.take();
-      if (text.length > 0) yield text;
       if (!converter.busy) break;
       converter.resume();
     }

@@ -46,7 +46,7 @@ export class Ledger {
   }
 
   private note(mark: Mark): void {
-    const at = this.passed + mark.ahead;
+    const at = this.passed;
     const last = this.marks.length > this.first ? this.marks[this.marks.length - 1]! : null;
     // A mark with no event since the one before it of the same input replaces it.
     if (last !== null && last.bytes === at && last.mark.track.key === mark.track.key) last.mark = mark;

@@ -34,8 +34,8 @@ function digitCount(n: number): number {
 export class OutputBuffer {
   private buf: Latin1Writer;
   private pos = 0;
-  /** The memory of buffers handed out by take() and not recycled yet. */
-  private readonly handedOut = new WeakSet<ArrayBufferLike>();
+  /** The memory of buffers handed out by take() and not recycled yet, with how many pieces of it are out. */
+  private readonly handedOut = new WeakMap<ArrayBufferLike, number>();
   /** Recycled buffers, ready to be written over. */
   private readonly spares: Latin1Writer[] = [];
 
@@ -134,7 +134,7 @@ export class OutputBuffer {
   take(): Buffer {
     if (this.pos === 0) return EMPTY;
     const out = this.buf.subarray(0, this.pos);
-    this.handedOut.add(this.buf.buffer);
+    this.handedOut.set(this.buf.buffer, 1);
     // The next buffer is as big as this one was, so a steady stream does not grow it again
     // every time; one grown by a huge line is given back.
     const size = this.buf.length > SHRINK_ABOVE ? this.size : this.buf.length;
@@ -153,9 +153,30 @@ export class OutputBuffer {
    */
   recycle(b: Buffer): void {
     const memory = b.buffer;
-    if (!this.handedOut.has(memory)) return;
+    const out = this.handedOut.get(memory);
+    if (out === undefined) return;
+    if (out > 1) {
+      this.handedOut.set(memory, out - 1);
+      return;
+    }
     this.handedOut.delete(memory);
     if (this.spares.length < MAX_SPARES && memory.byteLength <= SHRINK_ABOVE) this.spares.push(Buffer.from(memory) as Latin1Writer);
+  }
+
+  /**
+   * `b`, just taken, cut at `ends` (offsets into it, ascending): each piece is given back
+   * on its own, and the memory is written over once every piece was.
+   */
+  pieces(b: Buffer, ends: number[]): Buffer[] {
+    const out: Buffer[] = [];
+    let at = 0;
+    for (const end of [...ends, b.length]) {
+      if (end > at) out.push(b.subarray(at, end));
+      at = Math.max(at, end);
+    }
+    const n = this.handedOut.get(b.buffer);
+    if (n !== undefined && out.length > 1) this.handedOut.set(b.buffer, n + out.length - 1);
+    return out;
   }
 
   private grow(need: number): void {
