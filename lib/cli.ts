@@ -145,7 +145,7 @@ export function program(): Command {
         .default(DEFAULT_MAX_LINE, '64M'),
     )
     .addOption(new Option('--tz <zone>', 'time zone of glog time stamps: IANA name or offset such as +01:00 (default: the local zone)').argParser(zoneArg))
-    .option('--host <name>', "hostIdentifier of status lines when no glog header names the machine (default: this host's name)")
+    .option('--host <name>', "hostIdentifier of status lines when neither a glog header nor a syslog or journal prefix names the machine (default: this host's name)")
     .addOption(
       new Option('-o, --output <dest>', 'where events go: - (stdout), tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT, relp+tls://HOST:PORT or HOST:PORT')
         .argParser(destinationArg)

@@ -8,8 +8,21 @@ import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
 import type { Stats } from './stats.js';
 import { writeStatus, parseSeverityText, StatusClock, type StatusRecord } from './status.js';
-import { syslogTime, unwrapSyslog, type SyslogWrap } from './syslog.js';
+import { journalEntry, type JournalEntry } from './journal.js';
+import { nearWrapper, unwrapSyslog, wrapTime, type WrapTime } from './syslog.js';
 import type { Zone } from './timezone.js';
+
+/** What wraps osquery's line on its way (a syslog or journalctl prefix, a journal JSON entry). */
+interface Wrapper {
+  /** The host it names; null when it names none. */
+  host: string | null;
+  /** Who logged the line (host, program, pid): only its own next lines continue a message. */
+  source: string;
+  time: WrapTime | null;
+}
+
+/** osquery 1.x's syslog logger: `syslog(LOG_INFO, "result=%s", line)`. */
+const RESULT_PREFIX = 'result={';
 
 /** What to do with a line that is not an osquery line. */
 export type UnparsedMode = 'forward' | 'drop' | 'fail';
@@ -24,7 +37,7 @@ export interface ConvertOptions {
   maxLine: number;
   /** Zone of the wall-clock times in glog lines. Default: the zone oqfwd runs in. */
   zone: Zone;
-  /** hostIdentifier of status records when no glog header names the machine. Default: this host's name. */
+  /** hostIdentifier of status records when neither a glog header nor a syslog or journal wrapper names the machine. Default: this host's name. */
   host: string;
   /** The current time, for the year of glog lines without header. Default Date.now. */
   now?: () => number;
@@ -101,10 +114,14 @@ export class Converter implements LineHandler {
   private clock: StatusClock;
   /** hostIdentifier for status records of this input (a glog header may name it). */
   private host: string;
+  /** A glog header named the machine: it wins over a syslog or journal wrapper's host. */
+  private named = false;
   /** A status record from text, held back while continuation lines may follow. */
   private pending: StatusRecord | null = null;
   /** Blank lines seen since it: part of its message if another continuation follows. */
   private pendingBlanks = 0;
+  /** The wrapper source of the held status record; null when it came bare. */
+  private pendingSource: string | null = null;
   /** Where the line of the held status record starts. */
   private pendingFrom: Start = { offset: 0, line: 0 };
   /** Where the line whose rows are being written starts. */
@@ -131,6 +148,7 @@ export class Converter implements LineHandler {
     this.splitter = new LineSplitter(this.opts.maxLine, start);
     this.clock = new StatusClock(this.opts.zone, this.opts.now);
     this.host = toBinary(this.opts.host);
+    this.named = false;
     const dated = dateFromFileName(name);
     if (dated !== null) this.clock.setOrigin(dated.year, dated.month, 'filename');
     if (start !== undefined && start.offset > 0 && head !== undefined) this.header(head.subarray(0, start.offset));
@@ -144,8 +162,13 @@ export class Converter implements LineHandler {
       const h = parseGlogHeader(head.toString('latin1', at, nl).replace(/\r$/, ''));
       if (h === null) continue;
       if (h.type === 'created') this.clock.setOrigin(h.year, h.month, 'header');
-      else if (h.type === 'machine') this.host = h.host;
+      else if (h.type === 'machine') this.machine(h.host);
     }
+  }
+
+  private machine(host: string): void {
+    this.host = host;
+    this.named = true;
   }
 
   /**
@@ -287,9 +310,12 @@ export class Converter implements LineHandler {
     else this.reporter.line(this.file, lineNo, reason);
   }
 
-  /** A line that starts with `{`, at `start`. */
-  private json(text: string, start: number, lineNo: number): void {
-    const safe = this.piece!.isSafe() || isSafe(text);
+  /**
+   * A line that starts with `{`, at `start`; `inLine` is false for text that is not the
+   * line's own bytes (a journal entry's decoded MESSAGE), which the splitter vouched nothing for.
+   */
+  private json(text: string, start: number, lineNo: number, inLine = true): void {
+    const safe = (inLine && this.piece!.isSafe()) || isSafe(text);
     const members = objectLine(text, start, safe);
     if (members !== null) {
       this.record(text, start, members, lineNo, true, safe);
@@ -307,6 +333,11 @@ export class Converter implements LineHandler {
   private record(text: string, start: number, members: RawMember[], lineNo: number, counted: boolean, safe: boolean): void {
     const shape = classify(text, members);
     if (shape === null) {
+      const entry = counted ? journalEntry(text, members) : null;
+      if (entry !== null) {
+        this.journal(entry, text, lineNo);
+        return;
+      }
       const reason = 'JSON object is not an osquery record';
       if (counted) this.other(text, lineNo, reason);
       else this.unparsed(text, lineNo, reason, false);
@@ -335,7 +366,7 @@ export class Converter implements LineHandler {
           const w = new RowWriter(text, members, shape);
           this.rowsFrom = this.here();
           if (w.rows === 0) stats.emptyRecords++;
-          stats.events += w.rows;
+          stats.events += w.events;
           stats.rowEvents += w.rows;
           this.rows = w;
           this.writeRows();
@@ -392,7 +423,7 @@ export class Converter implements LineHandler {
       const piece = this.piece!;
       const g = parseGlogLine(piece.text, piece.lineStart, piece.lineStart + text.length);
       if (g !== null) {
-        this.glog(g, text);
+        this.glog(g, piece.isPlain() || !needsEscape(text));
         return;
       }
     }
@@ -401,51 +432,110 @@ export class Converter implements LineHandler {
       this.flushStatus();
       this.stats.linesHeader++;
       if (header.type === 'created') this.clock.setOrigin(header.year, header.month, 'header');
-      else if (header.type === 'machine') this.host = header.host;
+      else if (header.type === 'machine') this.machine(header.host);
       return;
     }
     const wrapped = unwrapSyslog(text);
     if (wrapped !== null) {
-      if (text.charCodeAt(wrapped.offset) === 123) {
-        this.json(text.slice(wrapped.offset), 0, lineNo);
-        return;
-      }
-      if (this.severityText(text, wrapped)) return;
-    } else if (this.severityText(text, null)) {
+      this.carried(text, wrapped.offset, wrapped, lineNo, true);
       return;
     }
+    if (text.startsWith(RESULT_PREFIX)) {
+      this.json(text.slice(RESULT_PREFIX.length - 1), 0, lineNo);
+      return;
+    }
+    if (this.severityText(text, 0, null)) return;
     this.other(text, lineNo, () => (isJson(text) ? 'JSON value is not an object' : 'not an osquery line'));
   }
 
-  private glog(g: GlogLine, text: string): void {
+  /**
+   * osquery's own line inside a wrapper (`text` from `at`): a JSON record, a 1.x syslog
+   * `result=` line, a glog line, `severity=` text, or the next line of a held status message
+   * (glog writes a multi-line message in one write; syslog and the journal make it several
+   * entries). `inLine`: `text` is the line itself (a syslog prefix), not a decoded MESSAGE.
+   */
+  private carried(text: string, at: number, wrap: Wrapper, lineNo: number, inLine: boolean, line = text): void {
+    if (text.charCodeAt(at) === 123) {
+      this.json(text.slice(at), 0, lineNo, inLine);
+      return;
+    }
+    if (text.startsWith(RESULT_PREFIX, at)) {
+      this.json(text.slice(at + RESULT_PREFIX.length - 1), 0, lineNo, inLine);
+      return;
+    }
+    const g = parseGlogLine(text, at, text.length);
+    if (g !== null) {
+      this.glog(g, (inLine && this.piece!.isPlain()) || !needsEscape(text), wrap);
+      return;
+    }
+    if (this.severityText(text, at, wrap)) return;
+    // Another program's line, or the next of a message only from the one that logged it.
+    if (this.pending !== null && this.pendingSource === wrap.source) {
+      this.other(line, lineNo, 'not an osquery line', text.slice(at));
+      return;
+    }
     this.flushStatus();
-    this.stats.linesStatus++;
-    // Whole seconds suffice: the microseconds are carried as written.
-    const utcMs = this.clock.resolve(g.month, g.day, g.hour, g.minute, g.second, 0);
-    this.pendingFrom = this.here();
-    this.pending = { hostIdentifier: this.host, utcMs, micros: g.micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId, plain: this.piece!.isPlain() || !needsEscape(text) };
+    this.unparsed(line, lineNo, 'not an osquery line', true);
   }
 
-  /** `severity=N location=F:L message=M`, bare or behind a syslog prefix. */
-  private severityText(text: string, wrap: SyslogWrap | null): boolean {
-    const st = parseSeverityText(text, wrap === null ? 0 : wrap.offset);
+  /** A line of `journalctl -o json`: what its MESSAGE carries, at the entry's time and host. */
+  private journal(entry: JournalEntry, text: string, lineNo: number): void {
+    if (entry.message === null || entry.message === undefined) {
+      this.flushStatus();
+      const reason = entry.message === null ? 'journal entry without its MESSAGE (journalctl leaves out fields over 4096 bytes unless run with --all)' : 'journal MESSAGE is not text';
+      this.unparsed(text, lineNo, reason, true);
+      return;
+    }
+    this.carried(entry.message, 0, { host: entry.host, source: entry.source, time: entry.time }, lineNo, false, text);
+  }
+
+  /** The host of a status record carried by `wrap`: a glog header's, else the wrapper's, else --host. */
+  private hostOf(wrap: Wrapper | null): string {
+    return wrap === null || wrap.host === null || this.named ? this.host : wrap.host;
+  }
+
+  private glog(g: GlogLine, plain: boolean, wrap: Wrapper | null = null): void {
+    this.flushStatus();
+    this.stats.linesStatus++;
+    // A wrapper with a full date tells the year and the zone of glog's wall time; without
+    // one, the clock guesses them. Whole seconds suffice: the microseconds are glog's own.
+    const t = wrap?.time;
+    const dated = t === undefined || t === null || (t.utcMs === null && t.year === null) ? null : wrapTime(t, this.clock);
+    let utcMs = dated === null ? null : nearWrapper(dated, g.month, g.day, g.hour, g.minute, g.second);
+    let micros: number | null = g.micros;
+    if (dated !== null && utcMs === null) {
+      // Too far from the wrapper's time to be its moment: the wrapper's time, not a guess.
+      utcMs = dated;
+      micros = t!.micros;
+    }
+    utcMs ??= this.clock.resolve(g.month, g.day, g.hour, g.minute, g.second, 0);
+    this.pendingFrom = this.here();
+    this.pendingSource = wrap === null ? null : wrap.source;
+    this.pending = { hostIdentifier: this.hostOf(wrap), utcMs, micros, severity: g.severity, filename: g.filename, line: g.line, message: g.message, threadId: g.threadId, plain };
+  }
+
+  /** `severity=N location=F:L message=M` at `at` of `text`, bare or carried by a wrapper. */
+  private severityText(text: string, at: number, wrap: Wrapper | null): boolean {
+    const st = parseSeverityText(text, at);
     if (st === null) return false;
     this.flushStatus();
     this.stats.linesStatus++;
-    const utcMs = wrap === null ? null : syslogTime(wrap.time, this.clock);
+    const utcMs = wrap === null ? null : wrapTime(wrap.time, this.clock);
     this.pendingFrom = this.here();
-    this.pending = { hostIdentifier: wrap === null ? this.host : wrap.host, utcMs, micros: null, severity: st.severity, filename: st.filename, line: st.line, message: st.message, threadId: null, plain: false };
+    this.pendingSource = wrap === null ? null : wrap.source;
+    this.pending = { hostIdentifier: this.hostOf(wrap), utcMs, micros: utcMs === null ? null : (wrap?.time?.micros ?? null), severity: st.severity, filename: st.filename, line: st.line, message: st.message, threadId: null, plain: false };
     return true;
   }
 
   /**
    * A line that is no record of its own: the next line of a held status message if there
-   * is one (multi-line SQL, a stack trace after a FATAL line), else unparsed.
+   * is one (multi-line SQL, a stack trace after a FATAL line), else unparsed. `tail` is
+   * what continues the message (the line less a wrapper's prefix).
    */
-  private other(text: string, lineNo: number, reason: string | (() => string)): void {
+  private other(text: string, lineNo: number, reason: string | (() => string), tail = text): void {
     const p = this.pending;
-    if (p !== null && p.message.length + this.pendingBlanks + text.length < this.opts.maxLine) {
-      p.message += '\n'.repeat(this.pendingBlanks + 1) + text;
+    if (p !== null && p.message.length + this.pendingBlanks + tail.length < this.opts.maxLine) {
+      p.message += '\n'.repeat(this.pendingBlanks + 1) + tail;
       p.plain = false; // the newline needs escaping
       this.stats.linesContinuation += this.pendingBlanks + 1;
       this.pendingBlanks = 0;

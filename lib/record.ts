@@ -167,12 +167,16 @@ function addRows(s: string, m: RawMember, action: string, rows: Rows): void {
 export class RowWriter {
   /** Rows in the line. */
   readonly rows: number;
+  /** Events it makes: one per row, or one that says the set is empty. */
+  readonly events: number;
   private next = 0;
   private readonly spans: number[];
   private readonly actions: string[];
   private readonly head: string;
   private readonly tail: string;
   private readonly clean: boolean;
+  /** The event of a line with no rows: its members, `rowCount: 0`, no `columns`. */
+  private readonly empty: string;
 
   constructor(
     private readonly s: string,
@@ -192,15 +196,23 @@ export class RowWriter {
     this.head = head + ',"columns":';
     this.tail = ',"rowCount":' + this.rows + '}\n';
     this.clean = isSafe(s);
+    this.events = Math.max(this.rows, 1);
+    // An empty snapshot means "the query ran and the set is empty now": a consumer must be
+    // able to tell that from "it did not run". An empty batch (no change) says so too.
+    this.empty = head + (kind === 'snapshot' ? ',"action":"snapshot"' : '') + ',"rowCount":0}\n';
   }
 
-  /** True once every row was written. */
+  /** True once every event was written. */
   get done(): boolean {
-    return this.next >= this.rows;
+    return this.next >= this.events;
   }
 
-  /** The event for the next row. */
+  /** The event for the next row (or the one event of a line with none). */
   event(): string {
+    if (this.rows === 0) {
+      this.next++;
+      return this.clean ? this.empty : safe(this.empty);
+    }
     const i = this.next++;
     const e = this.head + this.s.slice(this.spans[2 * i]!, this.spans[2 * i + 1]!) + ',"action":"' + this.actions[i]! + '","rowIndex":' + i + this.tail;
     return this.clean ? e : safe(e);

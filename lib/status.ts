@@ -160,6 +160,11 @@ export class StatusClock {
     this.source = source;
   }
 
+  /** UTC milliseconds of a local wall-clock time whose year is known. */
+  local(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+    return this.zone.toUtc(Date.UTC(year, month - 1, day, hour, minute, second));
+  }
+
   /** UTC milliseconds of a local wall-clock time with no year. */
   resolve(month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
     if (this.year === 0) {

@@ -41,10 +41,11 @@ t.test('--flatten: rows become events; row counts equal the rows of the input', 
   }
   t.equal(r.stats.rowEvents, rows);
   t.equal(r.stats.emptyRecords, empty);
-  t.equal(r.events.length, rows + others);
-  t.equal(r.stats.events, rows + others);
+  t.equal(r.events.length, rows + empty + others, 'a row event per row, one event per empty line');
+  t.equal(r.stats.events, rows + empty + others);
+  t.equal(r.events.filter((e) => e.rowCount === 0).length, empty);
   for (const e of r.events) {
-    if (e.kind === 'result' || e.kind === 'snapshot') {
+    if ((e.kind === 'result' || e.kind === 'snapshot') && e.rowCount !== 0) {
       t.type(e.columns, 'object');
       t.type(e.action, 'string');
     }
@@ -64,7 +65,7 @@ t.test('osquery 1.7 snapshot lines glued together are split', async (t) => {
   t.equal(r.stats.gluedRecords, 1, 'one more record glued to it');
   t.equal(linesRead(r.stats), 1);
   t.equal(r.stats.emptyRecords, 1);
-  t.equal(r.events.length, 2);
+  t.equal(r.events.length, 1 + 2, 'the empty one says so, then the rows of the other');
 });
 
 t.test('bad lines are forwarded as unparsed, with the reason, and reported', async (t) => {

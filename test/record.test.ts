@@ -124,13 +124,20 @@ t.test('RowWriter: one event per row, osquery event shape, in line order', async
   ]);
 });
 
-t.test('RowWriter: empty forms give no rows', async (t) => {
+t.test('RowWriter: empty forms give no rows, and one event that says the set is empty', async (t) => {
   for (const [s, k] of [
     [LINES.batchEmpty, 'batch'],
     [LINES.snapshotEmpty, 'snapshot'],
     [LINES.snapshot31Empty, 'snapshot'],
   ] as const) {
-    t.same(encodeRowsOf(s, k), { text: '', rows: 0 });
+    const r = encodeRowsOf(s, k);
+    t.equal(r.rows, 0, `${k}: no rows`);
+    const lines = r.text.trimEnd().split('\n');
+    t.equal(lines.length, 1, `${k}: one event`);
+    const e = parse(lines[0]!);
+    t.match(e, { kind: k === 'batch' ? 'result' : 'snapshot', rowCount: 0, name: JSON.parse(s).name }, k);
+    t.notOk('columns' in e || 'rowIndex' in e || 'diffResults' in e || 'snapshot' in e, `${k}: no columns, no rows carried`);
+    t.equal(e.action, k === 'snapshot' ? 'snapshot' : undefined, `${k}: the action of its kind`);
   }
   const old = encodeRowsOf(LINES.batch31Empty, 'batch');
   t.equal(old.rows, 1, '"removed":"" is an empty side');
