@@ -419,6 +419,8 @@ export class Converter implements LineHandler {
 
   /** A line that does not start with `{`: status text, syslog-wrapped, or not ours. */
   private text(text: string, lineNo: number): void {
+    // (A plain piece has no control character: no CR to look for.)
+    if (!this.piece!.isPlain() && text.indexOf('\r') !== -1 && this.crOnly(text, lineNo)) return;
     if (looksLikeGlog(text)) {
       const piece = this.piece!;
       const g = parseGlogLine(piece.text, piece.lineStart, piece.lineStart + text.length);
@@ -445,7 +447,38 @@ export class Converter implements LineHandler {
       return;
     }
     if (this.severityText(text, 0, null)) return;
+    if (text.startsWith('severity=')) {
+      // Status text gone wrong, not the next line of a message.
+      this.flushStatus();
+      this.unparsed(text, lineNo, 'severity= text not of the form severity=N location=FILE:LINE message=TEXT (LINE in decimal digits)', true);
+      return;
+    }
     this.other(text, lineNo, () => (isJson(text) ? 'JSON value is not an object' : 'not an osquery line'));
+  }
+
+  /**
+   * A status file whose lines end in CR alone comes as one line: it is cut before each CR
+   * that a glog record or header follows (a message may hold a CR of its own), and each part
+   * is read as a line, under the line number of the whole. False when there is no such CR.
+   */
+  private crOnly(text: string, lineNo: number): boolean {
+    const cuts: number[] = [];
+    for (let cr = text.indexOf('\r'); cr !== -1; cr = text.indexOf('\r', cr + 1)) {
+      const next = text.indexOf('\r', cr + 1);
+      const end = next === -1 ? text.length : next;
+      if (parseGlogLine(text, cr + 1, end) !== null || parseGlogHeader(text.slice(cr + 1, end)) !== null) cuts.push(cr);
+    }
+    if (cuts.length === 0) return false;
+    const piece = this.piece!;
+    const base = piece.lineStart;
+    let from = 0;
+    for (const cut of [...cuts, text.length]) {
+      piece.lineStart = base + from;
+      if (cut > from) this.text(text.slice(from, cut), lineNo);
+      from = cut + 1;
+    }
+    piece.lineStart = base;
+    return true;
   }
 
   /**

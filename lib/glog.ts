@@ -20,8 +20,8 @@ export interface GlogLine {
   threadId: string;
   /** Source file basename. */
   filename: string;
-  /** Source line. */
-  line: number;
+  /** Source line: a number, or its digits (leading zeros dropped) where a double cannot hold it exactly. */
+  line: number | string;
   message: string;
 }
 
@@ -47,9 +47,13 @@ function d2(s: string, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
 }
 
-/** The decimal number `s[from, to)`, or -1 when that is not all digits. */
-function numberAt(s: string, from: number, to: number): number {
-  if (to - from > 15) return isDigits(s, from, to) ? Number(s.slice(from, to)) : -1; // past exact doubles
+/**
+ * The decimal number `s[from, to)`, or -1 when that is not all digits. Past 15 digits, where
+ * a double may not hold it exactly, its digits (a JSON number as written, without leading
+ * zeros, which JSON does not allow).
+ */
+function numberAt(s: string, from: number, to: number): number | string {
+  if (to - from > 15) return isDigits(s, from, to) ? s.slice(from, to).replace(/^0+(?=\d)/, '') : -1;
   let n = 0;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i) - 48;
@@ -112,7 +116,7 @@ export function parseGlogLine(s: string, from = 0, to = s.length): GlogLine | nu
   const colon = s.lastIndexOf(':', close);
   if (colon <= fileStart) return null;
   const line = numberAt(s, colon + 1, close);
-  if (line < 0) return null;
+  if (line === -1) return null;
   // "] " then the message; an empty message may lose its space.
   const msgStart = close + 1 < to && s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
   return {

@@ -83,8 +83,18 @@ const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 /** Members oqfwd writes itself on a row event; same-named line members give way, as in osquery. */
 const ROW_FIELDS = new Set(['columns', 'action', 'rowIndex', 'rowCount']);
 
-/** Name under which an input's own top-level `kind` member is kept. */
+/** Name under which an input's own top-level `kind` member is kept (see {@link kindField}). */
 export const INPUT_KIND_FIELD = '_kind';
+
+/**
+ * Where the input's own `kind` goes: `_kind`, or with one more `_` for each name of that form
+ * the line has already, so that it never lands on a member of the line.
+ */
+function kindField(members: RawMember[]): string {
+  let name = INPUT_KIND_FIELD;
+  while (members.some((m) => m.key === name)) name = '_' + name;
+  return name;
+}
 
 /**
  * True when the event for the line is the line itself with `kind` put first: it has no
@@ -99,13 +109,16 @@ export function canSplice(s: string, members: RawMember[], kind: RecordKind): bo
   return true;
 }
 
-/** The member `m` of `s` as output text: `"key":value`, numeric envelope strings unquoted. */
-function member(s: string, m: RawMember, numeric: ReadonlySet<string>): string {
+/**
+ * The member `m` of `s` as output text: `"key":value`, numeric envelope strings unquoted,
+ * the input's `kind` under `kind` (see {@link kindField}).
+ */
+function member(s: string, m: RawMember, numeric: ReadonlySet<string>, kind: string): string {
   if (numeric.has(m.key)) {
     const v = stringValue(s, m);
     if (v !== null && INTEGER.test(v)) return s.slice(m.keyStart, m.keyEnd) + ':' + v;
   }
-  if (m.key === 'kind') return '"' + INPUT_KIND_FIELD + '":' + s.slice(m.valueStart, m.valueEnd);
+  if (m.key === 'kind') return '"' + kind + '":' + s.slice(m.valueStart, m.valueEnd);
   return s.slice(m.keyStart, m.valueEnd);
 }
 
@@ -122,7 +135,8 @@ export function encodeRecord(s: string, start: number, members: RawMember[], kin
     return isSafe(s) ? out : safe(out);
   }
   let out = '{"kind":"' + kind + '"';
-  for (const m of members) out += ',' + member(s, m, numeric);
+  const own = kindField(members);
+  for (const m of members) out += ',' + member(s, m, numeric, own);
   return safe(out + '}\n');
 }
 
@@ -134,17 +148,24 @@ interface Rows {
   actions: string[];
 }
 
+/** The last member of `members` named `key` (JSON.parse and osquery keep the last of duplicates). */
+function last(members: RawMember[], key: string): RawMember | null {
+  for (let i = members.length - 1; i >= 0; i--) if (members[i]!.key === key) return members[i]!;
+  return null;
+}
+
 function rowsOf(s: string, members: RawMember[], kind: 'batch' | 'snapshot'): Rows {
   const rows: Rows = { spans: [], actions: [] };
-  for (const m of members) {
-    if (kind === 'snapshot' && m.key === 'snapshot') {
-      addRows(s, m, 'snapshot', rows);
-    } else if (kind === 'batch' && m.key === 'diffResults') {
-      // In the order of the line: osquery writes removed before added.
-      for (const side of objectMembers(s, m.valueStart)) {
-        if (side.key === 'removed' || side.key === 'added') addRows(s, side, side.key, rows);
-      }
-    }
+  const carrier = last(members, kind === 'snapshot' ? 'snapshot' : 'diffResults');
+  if (carrier === null) return rows;
+  if (kind === 'snapshot') {
+    addRows(s, carrier, 'snapshot', rows);
+  } else if (s.charCodeAt(carrier.valueStart) === 123) {
+    // In the order of the line: osquery writes removed before added.
+    const sides = objectMembers(s, carrier.valueStart);
+    const removed = last(sides, 'removed');
+    const added = last(sides, 'added');
+    for (const side of [removed, added].filter((x) => x !== null).sort((a, b) => a.keyStart - b.keyStart)) addRows(s, side, side.key, rows);
   }
   return rows;
 }
@@ -190,8 +211,9 @@ export class RowWriter {
     const numeric = NUMERIC[kind];
     const carrier = kind === 'snapshot' ? 'snapshot' : 'diffResults';
     let head = '{"kind":"' + (kind === 'snapshot' ? 'snapshot' : 'result') + '"';
+    const own = kindField(members);
     for (const m of members) {
-      if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric);
+      if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric, own);
     }
     this.head = head + ',"columns":';
     this.tail = ',"rowCount":' + this.rows + '}\n';

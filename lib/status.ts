@@ -15,7 +15,8 @@ export interface StatusRecord {
   /** 0 INFO, 1 WARNING, 2 ERROR, 3 FATAL. */
   severity: number;
   filename: string;
-  line: number;
+  /** A number, or the digits of one too long for a double to hold exactly (written as they are). */
+  line: number | string;
   message: string;
   /** glog thread id, when the source has one: digits, hex letters and x only. */
   threadId: string | null;
@@ -102,7 +103,8 @@ export function writeStatus(out: OutputBuffer, r: StatusRecord): void {
   else out.write(`,"severity":${r.severity},"filename":"`);
   writeInner(out, r.filename, plain);
   out.bytes(LINE);
-  out.int(r.line);
+  if (typeof r.line === 'number') out.int(r.line);
+  else out.write(r.line);
   out.bytes(MESSAGE);
   writeInner(out, r.message, plain);
   if (r.threadId !== null) {
@@ -189,7 +191,7 @@ export class StatusClock {
  * The stdout and syslog logger plugins' status text, `severity=N location=FILE:LINE
  * message=TEXT`, taken apart; null when `s` (from `from`) is not that.
  */
-export function parseSeverityText(s: string, from: number): { severity: number; filename: string; line: number; message: string } | null {
+export function parseSeverityText(s: string, from: number): { severity: number; filename: string; line: number | string; message: string } | null {
   if (!s.startsWith('severity=', from)) return null;
   const sevAt = from + 9;
   const sev = s.charCodeAt(sevAt) - 48;
@@ -199,7 +201,9 @@ export function parseSeverityText(s: string, from: number): { severity: number; 
   if (msg === -1) return null;
   const colon = s.lastIndexOf(':', msg);
   if (colon < locAt) return null;
-  const line = Number(s.slice(colon + 1, msg));
-  if (!Number.isInteger(line)) return null;
+  // Decimal digits only: Number() would read `1e5`, `0x10` or nothing at all as a line.
+  const digits = s.slice(colon + 1, msg);
+  if (!/^\d+$/.test(digits)) return null;
+  const line = digits.length > 15 ? digits.replace(/^0+(?=\d)/, '') : Number(digits);
   return { severity: sev, filename: s.slice(locAt, colon), line, message: s.slice(msg + 9) };
 }

@@ -150,3 +150,22 @@ t.test('RowWriter: line members named like row fields give way (as in osquery)',
   t.same(ev.columns, { a: '1' });
   t.equal(ev.rowIndex, 0);
 });
+
+t.test('duplicate keys: the last counts, as with JSON.parse and osquery, for rows as for the kind', async (t) => {
+  const snap = '{"snapshot":[{"a":"old"},{"a":"old2"}],"action":"snapshot","name":"s","snapshot":[{"a":"new"}]}';
+  t.same(JSON.parse(snap).snapshot, [{ a: 'new' }], 'what JSON.parse keeps');
+  const rows = encodeRowsOf(snap, 'snapshot');
+  t.equal(rows.rows, 1);
+  t.same(rows.text.trimEnd().split('\n').map(parse).map((e) => [e.columns, e.rowCount]), [[{ a: 'new' }, 1]]);
+  const batch = '{"diffResults":{"added":[{"p":"1"}],"removed":[{"p":"2"}],"added":[{"p":"3"},{"p":"4"}]},"name":"b","diffResults":{"removed":[{"p":"9"}],"added":[{"p":"8"}],"added":[{"p":"7"}]}}';
+  const b = encodeRowsOf(batch, 'batch');
+  t.same(b.text.trimEnd().split('\n').map(parse).map((e) => [e.action, e.columns]), [
+    ['removed', { p: '9' }],
+    ['added', { p: '7' }],
+  ], 'the last diffResults, and in it the last of each side, in the order of the line');
+  // The input's kind is kept under a name it does not have already: one of each, none lost.
+  const k = parse(encodeRecord('{"name":"q","kind":"mine","_kind":"theirs","columns":{},"action":"added"}', 0, members('{"name":"q","kind":"mine","_kind":"theirs","columns":{},"action":"added"}'), 'result'));
+  t.same([k.kind, k._kind, k.__kind], ['result', 'theirs', 'mine']);
+  const raw = encodeRecord('{"kind":"mine","_kind":"theirs","snapshot":[],"action":"snapshot"}', 0, members('{"kind":"mine","_kind":"theirs","snapshot":[],"action":"snapshot"}'), 'snapshot');
+  t.equal(raw.split('"_kind"').length, 2, 'one _kind member in the text');
+});

@@ -154,6 +154,15 @@ t.test('CRLF glog files', async (t) => {
   t.notMatch(r.out, /\\r/);
 });
 
+t.test('CR-only glog files: each record on its own, a CR inside a message kept', async (t) => {
+  const r = convert('Log file created at: 2026/11/16 07:00:00\rRunning on machine: cr-host\rI1116 07:43:35.080093  1229 a.cpp:1] one\rE1116 07:43:36.080093  1229 b.cpp:2] two has a \r inside\r', { now: () => Date.UTC(2026, 11, 1) });
+  t.same(r.events.map((e) => [e.hostIdentifier, e.severity, e.line, e.message]), [
+    ['cr-host', 0, 1, 'one'],
+    ['cr-host', 2, 2, 'two has a \r inside'],
+  ]);
+  t.same([r.stats.linesHeader, r.stats.linesStatus, r.stats.linesUnparsed], [2, 2, 0]);
+});
+
 t.test('JSON status records, <= 5.9 strings and >= 5.10 numbers, come out alike', async (t) => {
   const r = convert(LINES.status59 + '\n' + LINES.status510 + '\n');
   for (const e of r.events) {
@@ -202,4 +211,32 @@ t.test('a runaway continuation is bounded by --max-line', async (t) => {
   const r = convert(['I0101 00:00:00.000000 1 a.cpp:1] start', 'a'.repeat(600), 'b'.repeat(600)].join('\n'), { maxLine: 1000 });
   t.same(r.events.map((e) => e.kind), ['status', 'unparsed']);
   t.equal((r.events[0]!.message as string).length, 'start\n'.length + 600);
+});
+
+t.test('status line numbers are valid JSON and exact, however long; only decimal digits are a line', async (t) => {
+  const long = '9'.repeat(400);
+  const r = convert(
+    [
+      `I1116 07:43:35.080093  1229 database.cpp:${long}] four hundred digits`,
+      'I1116 07:43:35.080093  1229 database.cpp:00012345678901234567890] twenty digits, leading zeros',
+      'severity=1 location=a.cpp:98765432109876543210 message=twenty',
+      'severity=1 location=a.cpp:1e5 message=an exponent is not a line number',
+      'severity=1 location=a.cpp: message=no line number',
+      'severity=1 location=a.cpp:0x10 message=hex',
+      '',
+    ].join('\n'),
+    { now: () => Date.UTC(2026, 11, 1) },
+  );
+  const lines = r.out.split('\n');
+  t.match(lines[0], `"line":${long},`, 'the 400 digits as written');
+  t.match(lines[1], '"line":12345678901234567890,', 'twenty digits exact, no leading zeros (JSON has none)');
+  t.match(lines[2], '"line":98765432109876543210,');
+  t.notMatch(r.out, /Infinity|NaN|e\+/, 'never a value JSON has not');
+  t.same(r.events.slice(3).map((e) => [e.kind, e.line]), [
+    ['unparsed', 4],
+    ['unparsed', 5],
+    ['unparsed', 6],
+  ]);
+  t.match(r.events[3], { reason: /severity= text not of the form severity=N location=FILE:LINE message=TEXT \(LINE in decimal digits\)/ });
+  t.same([r.stats.linesStatus, r.stats.linesUnparsed], [3, 3]);
 });
