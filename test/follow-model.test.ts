@@ -6,8 +6,8 @@
 // no duplicates except after a kill, never more than the killed run had sent, no half line.
 // Seeded: a failing seed is printed with its operations and runs again the same
 // (SEEDS=2,5 picks seeds; MODEL_DEBUG=DIR keeps the last seed's files, outputs and stderr).
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { BIN, emptyDir, line, scratch, sleep, tracked, waitFor } from './helpers.js';
@@ -87,8 +87,13 @@ async function model(t: Test, seed: number): Promise<void> {
   /** The state file names the files now at both names (by inode). */
   const stateIsCurrent = (): boolean => {
     try {
-      const inputs = JSON.parse(readFileSync(state, 'utf8')).inputs as Array<{ name: string; ino: string }>;
-      return [r, link].every((name) => !existsSync(name) || inputs.some((e) => e.name === name && e.ino === String(statSync(name, { bigint: true }).ino)));
+      const inputs = JSON.parse(readFileSync(state, 'utf8')).inputs as Array<{ name: string; ino: string; birth?: string }>;
+      // By inode and birth time: a new file can get the inode of one deleted.
+      const same = (name: string, e: { ino: string; birth?: string }): boolean => {
+        const st = statSync(name, { bigint: true });
+        return e.ino === String(st.ino) && (e.birth === undefined || e.birth === String(st.birthtimeNs));
+      };
+      return [r, link].every((name) => !existsSync(name) || inputs.some((e) => e.name === name && same(name, e)));
     } catch {
       return false;
     }
@@ -96,11 +101,10 @@ async function model(t: Test, seed: number): Promise<void> {
   const ops: string[] = [];
   for (let step = 0; step < 36; step++) {
     const f = pick(['r', 'r', 's'] as const);
-    // Out of the draw for now: 'repoint', which with restarts showed lines of a glog file lost,
-    // about once in twenty-five seeded runs on a loaded machine, not found yet (issue 10); and
-    // 'copytruncate', whose NAME.N copies beside osquery's NAME.N.zst give two files the same
-    // place in the rotation order, which no real setup does and which the order cannot tell.
-    const op = pick(['append', 'append', 'append', 'partial', 'rotate', 'delete', 'kill', 'term', 'pause']);
+    // Out of the draw: 'copytruncate', whose NAME.N copies beside osquery's NAME.N.zst give two
+    // files the same place in the rotation order, which no real setup does and which the
+    // order cannot tell (follow-stress.test.ts follows logrotate's copytruncate on its own).
+    const op = pick(['append', 'append', 'append', 'partial', 'rotate', 'repoint', 'delete', 'kill', 'term', 'pause']);
     ops.push(`${op}:${f}${run === null ? '(down)' : ''}`);
     // A line begun in two parts is finished by the next write to its file, and before any
     // rotation (osquery writes a line in one write: a rotation never cuts one). A stop or a
@@ -157,7 +161,8 @@ async function model(t: Test, seed: number): Promise<void> {
         }
         break;
       case 'repoint':
-        // glog at a worker restart: a new file, the symlink moved to it (not drawn: see above).
+        // glog at a worker restart: a new file, the symlink moved to it (glog removes the link
+        // and makes it again: for a moment there is none).
         target++;
         writeFileSync(targetPath(target), '');
         appeared = Date.now();
@@ -173,7 +178,7 @@ async function model(t: Test, seed: number): Promise<void> {
           if (op === 'kill' && appeared > 0) t.ok(await waitFor(stateIsCurrent, 15000), `seed ${seed}: the state names the current files before a kill`);
           run.child.kill(op === 'kill' ? 'SIGKILL' : 'SIGTERM');
           await run.closed;
-          if (process.env.MODEL_DEBUG && existsSync(state)) run.err += '\nSTATE AT END: ' + readFileSync(state, 'utf8') + '\nLS: ' + (await import('node:child_process')).execSync(`ls -i ${d}`).toString();
+          if (process.env.MODEL_DEBUG && existsSync(state)) run.err += `\nSTATE AT END: ${readFileSync(state, 'utf8')}\nLS: ${execFileSync('ls', ['-i', d], { encoding: 'utf8' })}`;
           run = null;
         } else {
           run = start(ended());
@@ -190,12 +195,23 @@ async function model(t: Test, seed: number): Promise<void> {
   if (run === null) run = start(ended());
   const ok = await caughtUp();
   if (process.env.MODEL_DEBUG) {
-    const { mkdirSync, writeFileSync: w, cpSync } = await import('node:fs');
-    mkdirSync(process.env.MODEL_DEBUG, { recursive: true });
-    cpSync(d, join(process.env.MODEL_DEBUG, 'dir'), { recursive: true });
-    runs.forEach((x, i) => w(join(process.env.MODEL_DEBUG!, `run${i}.out`), x.out + '\n---\n' + x.err + '\n' + x.after));
-    w(join(process.env.MODEL_DEBUG, 'ops'), ops.join('\n') + `\nwritten ${JSON.stringify(written)}`);
+    const keep = process.env.MODEL_DEBUG;
+    mkdirSync(keep, { recursive: true });
+    cpSync(d, join(keep, 'dir'), { recursive: true });
+    runs.forEach((x, i) => writeFileSync(join(keep, `run${i}.out`), `${x.out}\n---\n${x.err}\n${x.after}`));
+    writeFileSync(join(keep, 'ops'), `${ops.join('\n')}\nwritten ${JSON.stringify(written)}`);
   }
+  // When every line had come out before it, the last run may not be set up yet: its lock
+  // (taken after its signal handlers are in place) says it is.
+  const pid = String(run.child.pid);
+  const holds = (): boolean => {
+    try {
+      return readFileSync(state + '.lock', 'utf8').trim() === pid;
+    } catch {
+      return false;
+    }
+  };
+  t.ok(await waitFor(holds, 15000), `seed ${seed}: the last run holds the state`);
   run.child.kill('SIGTERM');
   t.equal(await run.closed, 143, `seed ${seed}: the last run ends by SIGTERM`);
   const trace = `seed ${seed}: ${ops.join(' ')}`;
@@ -218,6 +234,11 @@ async function model(t: Test, seed: number): Promise<void> {
       // What the killed runs since the last clean stop sent is all that can come again.
       let sinceClean = 0;
       for (let k = i - 1; k >= 0 && runs[k + 1]!.after === 'kill'; k--) sinceClean += seqs(runs[k]!.out, f).length;
+      // A file of a few lines rotated away is told by its first bytes only, which other files
+      // can share: then the run says it goes on from the oldest, and may send lines again. A
+      // run that did not find the file read last (a kill before a new file's position was
+      // saved, a delete before the run looked) says so, and reads every rotated file again.
+      if (/may be sent again|may be missing/.test(x.err)) continue;
       if (x.after === 'kill') t.ok(dups <= sinceClean, `seed ${seed} run ${i} file ${f}: ${dups} sent again after a kill, at most the ${sinceClean} the killed runs sent`);
       else t.equal(dups, 0, `seed ${seed} run ${i} file ${f}: nothing sent twice after ${x.after}`);
     }
