@@ -36,6 +36,8 @@ export interface Options {
   quiet: boolean;
   /** Print line and event counts on stderr at the end. Default false. */
   stats: boolean;
+  /** How the counts are written: `name value` lines, or one JSON object (--stats=json). Default 'text'. */
+  statsFormat: StatsFormat;
   /** Zone of glog time stamps (--tz). Default: the zone oqfwd runs in. */
   zone: Zone;
   /** hostIdentifier of status records without a glog header naming the machine. Default: os.hostname(). */
@@ -161,16 +163,41 @@ export function program(): Command {
     .option('--tls-servername <name>', 'name the receiver certificate must carry (for IP destinations)')
     .option('--tls-insecure', 'do not verify the receiver certificate (warned about on stderr)')
     .option('-q, --quiet', 'do not report bad lines on stderr (they are still counted)')
-    .option('--stats', 'print line and event counts on stderr at the end')
+    .option('--stats', 'print line and event counts on stderr at the end; --stats=json: as one JSON object')
     .showHelpAfterError("(run 'oqfwd --help' for usage)")
     .allowExcessArguments(true);
 }
+
+/** How --stats writes the counts. */
+export type StatsFormat = 'text' | 'json';
 
 /** Writes text somewhere (stdout or stderr). */
 export type Write = (text: string) => void;
 
 /** Parses `args` (without node and script). Help, version and usage errors are printed here. */
-export function parseArgs(args: string[], out: Write, err: Write): Parsed {
+/** The forms --stats is written in: commander cannot take a value only after `=`. */
+const STATS_FORMAT = /^--stats=(.*)$/s;
+
+export function parseArgs(argv: string[], out: Write, err: Write): Parsed {
+  // `--stats=json` is taken apart here: an optional value of commander's would swallow the
+  // FILE after a bare `--stats`.
+  let statsFormat: StatsFormat | 'bad' = 'text';
+  const end = argv.indexOf('--');
+  const args = argv.map((a, i) => {
+    const m = end !== -1 && i > end ? null : STATS_FORMAT.exec(a);
+    if (m === null) return a;
+    if (m[1] !== 'json' && m[1] !== 'text') {
+      statsFormat = 'bad';
+      return a;
+    }
+    statsFormat = m[1];
+    return '--stats';
+  });
+  const format = statsFormat as StatsFormat | 'bad';
+  if (format === 'bad') {
+    err(`oqfwd: option '--stats[=FORMAT]': FORMAT is text or json\n(run 'oqfwd --help' for usage)\n`);
+    return { kind: 'exit', code: 2 };
+  }
   const cmd = program()
     .exitOverride()
     .configureOutput({
@@ -231,6 +258,7 @@ export function parseArgs(args: string[], out: Write, err: Write): Parsed {
       maxLine: o.maxLine,
       quiet: o.quiet === true,
       stats: o.stats === true,
+      statsFormat: format,
       zone: o.tz ?? parseZone(undefined),
       host: o.host ?? hostname(),
       output: o.output ?? { kind: 'stdout' },

@@ -103,7 +103,7 @@ export function start(options: Options, io: Io): Running {
 
   const counters = (): string => {
     const sink = net as NetworkSink | null;
-    return formatStats(stats, (s) => colour.cyan(s), sink === null ? undefined : { ...sink.counters, unconfirmed: missing() });
+    return formatStats(stats, (s) => colour.cyan(s), sink === null ? undefined : { ...sink.counters, unconfirmed: missing() }, options.statsFormat);
   };
 
   const done = (async (): Promise<number> => {

@@ -81,8 +81,11 @@ export function linesRead(s: Stats): number {
 /** What a network sink adds to --stats: its counters, and the events converted that the receiver did not confirm. */
 export type SinkStats = DeliveryCounters & { unconfirmed: number };
 
-/** The `--stats` report: one `name value` pair per line, stable names for scripts. */
-export function formatStats(s: Stats, paint: (name: string) => string = (x) => x, sink?: SinkStats): string {
+/**
+ * The `--stats` report: one `name value` pair per line, stable names for scripts; or with
+ * `json`, the same names and values as one JSON object on one line.
+ */
+export function formatStats(s: Stats, paint: (name: string) => string = (x) => x, sink?: SinkStats, format: 'text' | 'json' = 'text'): string {
   const rows: Array<[string, number]> = [
     ['files', s.files],
     ['files_failed', s.filesFailed],
@@ -114,6 +117,7 @@ export function formatStats(s: Stats, paint: (name: string) => string = (x) => x
       ['reconnects', sink.reconnects],
     );
   }
+  if (format === 'json') return JSON.stringify(Object.fromEntries(rows)) + '\n';
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `oqfwd: stats: ${paint(k.padEnd(width))} ${v}\n`).join('');
 }

@@ -34,6 +34,17 @@ t.test('usage errors exit 2 with one clear line and a hint', async (t) => {
   t.match(parse(['--tz', 'Nowhere/Land']).err, /unknown time zone: Nowhere\/Land/);
 });
 
+t.test('--stats=json and --stats=text; a bare --stats never takes the next argument', async (t) => {
+  const json = parse(['--stats=json', 'a.log']);
+  t.match(json.r, { kind: 'run', options: { stats: true, statsFormat: 'json', files: ['a.log'] } });
+  t.match(parse(['--stats', 'json']).r, { kind: 'run', options: { stats: true, statsFormat: 'text', files: ['json'] } }, 'a file named json');
+  t.match(parse(['--stats=text']).r, { kind: 'run', options: { statsFormat: 'text' } });
+  t.match(parse(['--', '--stats=json']).r, { kind: 'run', options: { stats: false, files: ['--stats=json'] } }, 'after --, a file');
+  const bad = parse(['--stats=xml']);
+  t.same(bad.r, { kind: 'exit', code: 2 });
+  t.equal(bad.err, "oqfwd: option '--stats[=FORMAT]': FORMAT is text or json\n(run 'oqfwd --help' for usage)\n");
+});
+
 t.test('--help and --version print on stdout and exit 0', async (t) => {
   const h = parse(['--help']);
   t.same(h.r, { kind: 'exit', code: 0 });

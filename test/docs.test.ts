@@ -97,3 +97,14 @@ t.test("the README's map of the code names every module, and only modules that e
     .sort();
   t.same(named, modules);
 });
+
+t.test('--stats=json has the names and values of --stats, as one JSON object', async (t) => {
+  const args = ['--tz', 'UTC', '--host', 'h', ROOT + 'samples/osqueryd.results.log', ROOT + 'samples/osqueryd.snapshots.log'];
+  const text = await cli(['--stats', ...args]);
+  const json = await cli(['--stats=json', ...args]);
+  const pairs = [...text.stderr.matchAll(/^oqfwd: stats: (\S+) +(\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]);
+  const lines = json.stderr.trimEnd().split('\n');
+  t.equal(lines.length, 1, 'one line');
+  t.same(Object.entries(JSON.parse(lines[0]!)), pairs, 'the same names, order and values');
+  t.equal(json.stdout, text.stdout);
+});
