@@ -56,6 +56,25 @@ t.test('rename rotation, late writes to the renamed file, a line in two writes, 
   t.match(r.stderr, /stats: events +8\b/);
 });
 
+t.test('a line that reaches the renamed file a moment after the rotation is still read', async (t) => {
+  // A writer that opened the live file before the rename writes into .1 (osquery opens,
+  // writes and closes per line). The follower saw the rename at once (inotify); the write
+  // comes 50 ms later, within the 250 ms a replaced file is still read for.
+  const d = emptyDir(join(dir, 'late'));
+  const live = join(d, 'osqueryd.results.log');
+  writeFileSync(live, line(0));
+  const f = follow(['--poll-interval', '0.5', live]);
+  t.ok(await waitFor(() => f.seqs().length === 1, 10000), 'the first line');
+  renameSync(live, live + '.1');
+  await sleep(50);
+  appendFileSync(live + '.1', line(1));
+  await sleep(400);
+  appendFileSync(live, line(2));
+  t.ok(await waitFor(() => f.seqs().length === 3, 10000), 'the late line and the new file');
+  await f.stop();
+  t.same(f.seqs(), [0, 1, 2], 'each once, in order');
+});
+
 t.test('a symlink re-pointed (glog at a worker restart) is followed to its new file', async (t) => {
   const d = emptyDir(join(dir, 'glog'));
   const first = join(d, 'osqueryd.INFO.20261201-100000.101');

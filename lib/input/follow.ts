@@ -50,6 +50,9 @@ export const POLL_MS = 1000;
  */
 const HEAD = FINGERPRINT_BYTES;
 
+/** How long a file that left its name is still read for writes that were under way, ms. */
+const REPLACED_GRACE_MS = 250;
+
 /** How far back --from end looks for the start of the line being written at the end. */
 const LINE_BACK = 1024 * 1024;
 
@@ -302,6 +305,8 @@ export function followInput(opts: FollowOptions): Input {
         });
         yield opening();
         let leave = false;
+        /** When a replaced file is finished, if nothing more is written to it. */
+        let graceUntil: number | undefined;
         try {
           for (;;) {
             let data: Buffer | null;
@@ -326,11 +331,18 @@ export function followInput(opts: FollowOptions): Input {
             if (stopped) break;
             if (what === 'grown') continue;
             if (what === 'replaced') {
-              // Renamed, deleted or re-pointed: finished once a last read finds nothing
-              // more (a write that reached it after the rename included).
+              // Renamed, deleted or re-pointed: still read for REPLACED_GRACE_MS (or the poll
+              // interval, if shorter) once seen gone. A writer that opened it before the
+              // rename may still write to it: osquery opens, writes and closes per line, so
+              // such a line lands in .1 a moment later.
               const rest = await read(f).catch(() => null);
               if (rest !== null) {
                 yield { type: 'data', data: rest };
+                continue;
+              }
+              graceUntil ??= Date.now() + Math.min(pollMs, REPLACED_GRACE_MS);
+              if (Date.now() < graceUntil && !stopped) {
+                await changed();
                 continue;
               }
               break;
