@@ -9,6 +9,7 @@ import { DEFAULT_RELP_WINDOW } from './output/relp-sink.js';
 import type { TlsFiles } from './output/tls-files.js';
 import { forTerminal } from './report.js';
 import { parseSize } from './size.js';
+import type { StatsFormat } from './stats.js';
 import { parseZone, type Zone } from './timezone.js';
 import { VERSION } from './version.js';
 
@@ -168,35 +169,32 @@ export function program(): Command {
     .allowExcessArguments(true);
 }
 
-/** How --stats writes the counts. */
-export type StatsFormat = 'text' | 'json';
-
 /** Writes text somewhere (stdout or stderr). */
 export type Write = (text: string) => void;
 
-/** Parses `args` (without node and script). Help, version and usage errors are printed here. */
 /** The forms --stats is written in: commander cannot take a value only after `=`. */
 const STATS_FORMAT = /^--stats=(.*)$/s;
 
+/** Parses `argv` (without node and script). Help, version and usage errors are printed here. */
 export function parseArgs(argv: string[], out: Write, err: Write): Parsed {
   // `--stats=json` is taken apart here: an optional value of commander's would swallow the
-  // FILE after a bare `--stats`.
-  let statsFormat: StatsFormat | 'bad' = 'text';
-  const end = argv.indexOf('--');
-  const args = argv.map((a, i) => {
-    const m = end !== -1 && i > end ? null : STATS_FORMAT.exec(a);
-    if (m === null) return a;
-    if (m[1] !== 'json' && m[1] !== 'text') {
-      statsFormat = 'bad';
-      return a;
+  // FILE after a bare `--stats`. After `--`, everything is a FILE.
+  let format: StatsFormat = 'text';
+  let files = false;
+  const args: string[] = [];
+  for (const a of argv) {
+    const m = files ? null : STATS_FORMAT.exec(a);
+    files ||= a === '--';
+    if (m === null) {
+      args.push(a);
+      continue;
     }
-    statsFormat = m[1];
-    return '--stats';
-  });
-  const format = statsFormat as StatsFormat | 'bad';
-  if (format === 'bad') {
-    err(`oqfwd: option '--stats[=FORMAT]': FORMAT is text or json\n(run 'oqfwd --help' for usage)\n`);
-    return { kind: 'exit', code: 2 };
+    if (m[1] !== 'json' && m[1] !== 'text') {
+      err(`oqfwd: option '--stats[=FORMAT]': FORMAT is text or json\n(run 'oqfwd --help' for usage)\n`);
+      return { kind: 'exit', code: 2 };
+    }
+    format = m[1];
+    args.push('--stats');
   }
   const cmd = program()
     .exitOverride()

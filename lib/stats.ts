@@ -78,6 +78,9 @@ export function linesRead(s: Stats): number {
   );
 }
 
+/** How --stats writes the counts: `name value` lines, or one JSON object. */
+export type StatsFormat = 'text' | 'json';
+
 /** What a network sink adds to --stats: its counters, and the events converted that the receiver did not confirm. */
 export type SinkStats = DeliveryCounters & { unconfirmed: number };
 
@@ -85,7 +88,7 @@ export type SinkStats = DeliveryCounters & { unconfirmed: number };
  * The `--stats` report: one `name value` pair per line, stable names for scripts; or with
  * `json`, the same names and values as one JSON object on one line.
  */
-export function formatStats(s: Stats, paint: (name: string) => string = (x) => x, sink?: SinkStats, format: 'text' | 'json' = 'text'): string {
+export function formatStats(s: Stats, paint: (name: string) => string = (x) => x, sink?: SinkStats, format: StatsFormat = 'text'): string {
   const rows: Array<[string, number]> = [
     ['files', s.files],
     ['files_failed', s.filesFailed],
