@@ -463,10 +463,11 @@ export class Converter implements LineHandler {
    */
   private crOnly(text: string, lineNo: number): boolean {
     const cuts: number[] = [];
-    for (let cr = text.indexOf('\r'); cr !== -1; cr = text.indexOf('\r', cr + 1)) {
+    for (let cr = text.indexOf('\r'); cr !== -1; ) {
       const next = text.indexOf('\r', cr + 1);
       const end = next === -1 ? text.length : next;
       if (parseGlogLine(text, cr + 1, end) !== null || parseGlogHeader(text.slice(cr + 1, end)) !== null) cuts.push(cr);
+      cr = next;
     }
     if (cuts.length === 0) return false;
     const piece = this.piece!;

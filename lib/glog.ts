@@ -48,12 +48,17 @@ function d2(s: string, i: number): number {
 }
 
 /**
- * The decimal number `s[from, to)`, or -1 when that is not all digits. Past 15 digits, where
- * a double may not hold it exactly, its digits (a JSON number as written, without leading
- * zeros, which JSON does not allow).
+ * A status line number from its decimal `digits`: a number, or past 15 digits, where a
+ * double may not hold it exactly, the digits themselves (a JSON number as written, without
+ * leading zeros, which JSON does not allow).
  */
+export function lineNumber(digits: string): number | string {
+  return digits.length > 15 ? digits.replace(/^0+(?=\d)/, '') : Number(digits);
+}
+
+/** The decimal number `s[from, to)` (see {@link lineNumber}), or -1 when that is not all digits. */
 function numberAt(s: string, from: number, to: number): number | string {
-  if (to - from > 15) return isDigits(s, from, to) ? s.slice(from, to).replace(/^0+(?=\d)/, '') : -1;
+  if (to - from > 15) return isDigits(s, from, to) ? lineNumber(s.slice(from, to)) : -1;
   let n = 0;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i) - 48;

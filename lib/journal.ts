@@ -35,7 +35,8 @@ function fieldValue(s: string, start: number, end: number): string | null | unde
   if (c !== 91) return undefined;
   const el = arrayElements(s, start);
   if (el.length === 0) return '';
-  if (s.charCodeAt(el[0]!) === 48 || (s.charCodeAt(el[0]!) >= 49 && s.charCodeAt(el[0]!) <= 57)) {
+  const first = s.charCodeAt(el[0]!);
+  if (first >= 48 && first <= 57) {
     // bytes
     let out = '';
     for (let i = 0; i < el.length; i += 2) {

@@ -196,8 +196,9 @@ export class RowWriter {
   private readonly head: string;
   private readonly tail: string;
   private readonly clean: boolean;
-  /** The event of a line with no rows: its members, `rowCount: 0`, no `columns`. */
-  private readonly empty: string;
+  /** The line's members as they begin each event. */
+  private readonly members: string;
+  private readonly kind: 'batch' | 'snapshot';
 
   constructor(
     private readonly s: string,
@@ -215,13 +216,12 @@ export class RowWriter {
     for (const m of members) {
       if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric, own);
     }
+    this.members = head;
+    this.kind = kind;
     this.head = head + ',"columns":';
     this.tail = ',"rowCount":' + this.rows + '}\n';
     this.clean = isSafe(s);
     this.events = Math.max(this.rows, 1);
-    // An empty snapshot means "the query ran and the set is empty now": a consumer must be
-    // able to tell that from "it did not run". An empty batch (no change) says so too.
-    this.empty = head + (kind === 'snapshot' ? ',"action":"snapshot"' : '') + ',"rowCount":0}\n';
   }
 
   /** True once every event was written. */
@@ -232,8 +232,12 @@ export class RowWriter {
   /** The event for the next row (or the one event of a line with none). */
   event(): string {
     if (this.rows === 0) {
+      // An empty snapshot means "the query ran and the set is empty now": a consumer must be
+      // able to tell that from "it did not run". An empty batch (no change) says so too:
+      // the line's members, `rowCount: 0`, no `columns`.
       this.next++;
-      return this.clean ? this.empty : safe(this.empty);
+      const e = this.members + (this.kind === 'snapshot' ? ',"action":"snapshot"' : '') + ',"rowCount":0}\n';
+      return this.clean ? e : safe(e);
     }
     const i = this.next++;
     const e = this.head + this.s.slice(this.spans[2 * i]!, this.spans[2 * i + 1]!) + ',"action":"' + this.actions[i]! + '","rowIndex":' + i + this.tail;

@@ -1,3 +1,4 @@
+import { lineNumber } from './glog.js';
 import { quote } from './json-raw.js';
 import type { OutputBuffer } from './output-buffer.js';
 import type { Zone } from './timezone.js';
@@ -204,6 +205,5 @@ export function parseSeverityText(s: string, from: number): { severity: number; 
   // Decimal digits only: Number() would read `1e5`, `0x10` or nothing at all as a line.
   const digits = s.slice(colon + 1, msg);
   if (!/^\d+$/.test(digits)) return null;
-  const line = digits.length > 15 ? digits.replace(/^0+(?=\d)/, '') : Number(digits);
-  return { severity: sev, filename: s.slice(locAt, colon), line, message: s.slice(msg + 9) };
+  return { severity: sev, filename: s.slice(locAt, colon), line: lineNumber(digits), message: s.slice(msg + 9) };
 }
