@@ -63,20 +63,20 @@ async function newer(ids: Sibling[], from: number): Promise<Sibling[]> {
 
 /**
  * Which of `ids` is the file `known` describes: the one with its inode, else a copy of its
- * text (an archive of it). A short fingerprint (a file of a few lines) fits every file that
- * begins with the same lines: then the oldest that fits, which may send lines twice but never
- * loses one, and `ambiguous` says so. -1 when none is it.
+ * text (an archive of it); -1 when none is it. With the files after it (see {@link newer}:
+ * all of them when none is it). A short fingerprint (a file of a few lines) fits every file
+ * that begins with the same lines: then the oldest that fits, which may send lines twice but
+ * never loses one, and `ambiguous` says so.
  */
-async function find(known: Known, ids: Sibling[]): Promise<{ match: number; ambiguous: boolean }> {
+async function find(known: Known, ids: Sibling[]): Promise<{ match: number; after: Sibling[]; ambiguous: boolean }> {
   const how = ids.map((x) => (x.id === null ? null : sameFile(known, x.id)));
   const inode = how.indexOf('inode');
-  if (inode !== -1) return { match: inode, ambiguous: false };
   const copies = how.flatMap((h, i) => (h === 'content' ? [i] : []));
-  const match = copies[0] ?? -1;
-  if (copies.length < 2) return { match, ambiguous: false };
+  const match = inode !== -1 ? inode : (copies[0] ?? -1);
+  const after = await newer(ids, match);
   // Copies of one text are no doubt (.1 and the .2.zst made from it): newer() reads one.
-  const read = (await newer(ids, match)).map((x) => x.path);
-  return { match, ambiguous: copies.slice(1).some((i) => read.includes(ids[i]!.path)) };
+  const ambiguous = inode === -1 && copies.slice(1).some((i) => after.includes(ids[i]!));
+  return { match, after, ambiguous };
 }
 
 /** The notice for files that begin alike and cannot be told apart. */
@@ -98,7 +98,7 @@ export async function plan(key: string, saved: Saved, live: string | null, older
     if (id !== null && sameFile(saved.file, id) === 'inode') return { before: [], live: saved.start, last: null, lost: null, notice: null };
   }
   const ids = await identities(older);
-  const { match, ambiguous } = await find(saved.file, ids);
+  const { match, after, ambiguous } = await find(saved.file, ids);
   let from = saved.start;
   // The saved offset is a line's start in the bytes files that begin alike share, not past them.
   if (ambiguous && from.offset > saved.file.headLength) from = start0;
@@ -107,7 +107,7 @@ export async function plan(key: string, saved: Saved, live: string | null, older
     // appeared and was rotated away before its position was saved, within a second, would be.)
     return { before: [], live: 'beginning', last: null, lost: null, notice: `the file read last (${saved.path}) was read to its end and is gone; reading the file there now from its start` };
   }
-  const files = [...(match === -1 ? [] : [ids[match]!]), ...(await newer(ids, match))];
+  const files = [...(match === -1 ? [] : [ids[match]!]), ...after];
   const before: Source[] = files.map((x, i) => ({ path: x.path, key, start: i === 0 && match !== -1 ? from : start0 }));
   const lost = match === -1 ? `the file read last (${saved.path}, delivered up to byte ${saved.start.offset}) is no longer there nor among its rotated files: whatever it held after that may be missing; every rotated file there is read, oldest first` : null;
   return { before, live: 'beginning', last: files[files.length - 1]?.id ?? null, lost, notice: ambiguous ? alike(saved.path, ids[match]!.path) : null };
@@ -131,9 +131,9 @@ export interface Between {
  */
 export async function between(done: FileId, older: string[], except: FileId | null, name: string): Promise<Between> {
   const ids = await identities(older);
-  const { match, ambiguous } = await find(remember(done), ids);
+  const { match, after, ambiguous } = await find(remember(done), ids);
   if (match === -1) return { files: [], notice: null };
-  const files = (await newer(ids, match)).filter((x) => except === null || x.id!.ino !== except.ino || x.id!.dev !== except.dev);
+  const files = after.filter((x) => except === null || x.id!.ino !== except.ino || x.id!.dev !== except.dev);
   return { files: files.map((x) => ({ path: x.path, id: x.id! })), notice: ambiguous ? alike(name, ids[match]!.path) : null };
 }
 
