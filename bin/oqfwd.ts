@@ -2,7 +2,7 @@
 // First: SIGUSR1 must never reach Node's inspector (see lib/inspector-guard.ts).
 import { onUsr1 } from '../lib/inspector-guard.js';
 import { parseArgs } from '../lib/cli.js';
-import { paintFor } from '../lib/colour.js';
+import { paintFor, PLAIN } from '../lib/colour.js';
 import { EXIT } from '../lib/exit.js';
 
 // SIGUSR2 ("reopen your logs" in some setups, like SIGUSR1) must not end a forwarder: oqfwd
@@ -16,6 +16,7 @@ try {
     process.argv.slice(2),
     (text) => process.stdout.write(text),
     (text) => process.stderr.write(text),
+    process.stdin.isTTY === true,
   );
   if (parsed.kind === 'exit') {
     process.exitCode = parsed.code;
@@ -33,7 +34,10 @@ try {
         if (stderrFailed) running.stats.reportsLost++;
         else process.stderr.write(text);
       },
-      paint: await paintFor(process.env, process.stderr.isTTY === true),
+      paint: await paintFor(process.env, process.stderr.isTTY === true, parsed.options.color),
+      stderrIsTTY: process.stderr.isTTY === true,
+      stdoutIsTTY: process.stdout.isTTY === true,
+      stdoutPaint: parsed.options.pretty ? await paintFor(process.env, process.stdout.isTTY === true, parsed.options.color) : PLAIN,
     });
     onUsr1(() => process.stderr.write(running.counters()));
     const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {

@@ -3,7 +3,8 @@ import { fromBinary, isConcatenated, isSafe, needsEscape, quote, skipSpace, skip
 import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler, type Piece } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
-import { canSplice, classify, encodeRecord, kindOf, RowWriter, type RecordKind } from './record.js';
+import { canSplice, classify, encodeRecord, kindOf, RowWriter, type RecordKind, type RowShape, type Shape } from './record.js';
+import { clashes, lineFacts, NO_SHAPING, numberOf, rawOf, Shaper, textOf, type ShapeOptions } from './shape.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
 import type { Stats } from './stats.js';
@@ -41,6 +42,8 @@ export interface ConvertOptions {
   host: string;
   /** The current time, for the year of glog lines without header. Default Date.now. */
   now?: () => number;
+  /** Which events are written and what is added to them (see shape.ts). Default: every event, as it is. */
+  shape?: ShapeOptions;
 }
 
 /** What goes before a spliced line's own bytes (after its `{`). */
@@ -126,6 +129,8 @@ export class Converter implements LineHandler {
   private pendingFrom: Start = { offset: 0, line: 0 };
   /** Where the line whose rows are being written starts. */
   private rowsFrom: Start = { offset: 0, line: 0 };
+  /** Selection and added fields; null when none is asked for (every event goes as it is). */
+  private readonly shaper: Shaper | null;
 
   constructor(
     private readonly opts: ConvertOptions,
@@ -135,6 +140,8 @@ export class Converter implements LineHandler {
     this.splitter = new LineSplitter(opts.maxLine);
     this.clock = new StatusClock(opts.zone, opts.now);
     this.host = toBinary(opts.host);
+    const shaper = new Shaper(opts.shape ?? NO_SHAPING);
+    this.shaper = shaper.selects || shaper.enriches ? shaper : null;
   }
 
   /**
@@ -186,7 +193,11 @@ export class Converter implements LineHandler {
     return { offset: this.splitter.lineAt, line: this.splitter.lineNo - 1 };
   }
 
+  /** Bytes of input taken in so far, of every input (for --progress). */
+  bytesIn = 0;
+
   data(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
     this.splitter.push(chunk, this);
   }
 
@@ -233,9 +244,17 @@ export class Converter implements LineHandler {
   private writeRows(): void {
     const w = this.rows;
     if (w === null) return;
+    const stats = this.stats;
     while (!w.done) {
       if (this.out.length >= OUTPUT_PIECE) return;
-      this.out.write(w.event());
+      const e = w.event();
+      if (e === null) {
+        stats.filtered++;
+        continue;
+      }
+      this.out.write(e);
+      stats.events++;
+      if (w.rows > 0) stats.rowEvents++;
     }
     this.rows = null;
   }
@@ -252,7 +271,16 @@ export class Converter implements LineHandler {
     this.pending = null;
     this.stats.linesBlank += this.pendingBlanks;
     this.pendingBlanks = 0;
-    writeStatus(this.out, p);
+    const sh = this.shaper;
+    let extra = '';
+    if (sh !== null) {
+      if (!sh.keepQuery('status', null) || !sh.keepAction(null) || !sh.keepSeverity(p.severity)) {
+        this.stats.filtered++;
+        return;
+      }
+      if (sh.enriches) extra = statusFields(sh, p);
+    }
+    writeStatus(this.out, p, extra);
     this.stats.events++;
   }
 
@@ -363,11 +391,9 @@ export class Converter implements LineHandler {
           else stats.linesSnapshot++;
         }
         if (this.opts.flatten) {
-          const w = new RowWriter(text, members, shape);
+          const w = new RowWriter(text, members, shape, this.shaper === null ? null : rowShape(this.shaper, text, members, shape));
           this.rowsFrom = this.here();
           if (w.rows === 0) stats.emptyRecords++;
-          stats.events += w.events;
-          stats.rowEvents += w.rows;
           this.rows = w;
           this.writeRows();
           return;
@@ -375,13 +401,22 @@ export class Converter implements LineHandler {
         break;
     }
     const kind = kindOf(shape);
-    if (safe && canSplice(text, members, kind)) {
+    let extra = '';
+    if (this.shaper !== null) {
+      const e = lineShape(this.shaper, text, start, members, shape);
+      if (e === null) {
+        stats.filtered++;
+        return;
+      }
+      extra = e;
+    }
+    if (extra === '' && safe && canSplice(text, members, kind)) {
       // The common case: the line's own bytes, with the kind put first.
       this.out.bytes(SPLICE[kind]);
       this.out.write(text.slice(start + 1));
       this.out.byte(10);
     } else {
-      this.out.write(encodeRecord(text, start, members, kind));
+      this.out.write(encodeRecord(text, start, members, kind, extra));
     }
     stats.events++;
   }
@@ -592,11 +627,74 @@ export class Converter implements LineHandler {
       case 'drop':
         this.stats.dropped++;
         return;
-      case 'forward':
-        this.out.write(`{"kind":"unparsed","file":${this.fileJson},"line":${lineNo},"reason":${quote(toBinary(reason))},"raw":${quote(text)}}\n`);
+      case 'forward': {
+        const sh = this.shaper;
+        let extra = '';
+        if (sh !== null) {
+          if (!sh.keepQuery('unparsed', null) || !sh.keepAction(null)) {
+            this.stats.filtered++;
+            return;
+          }
+          extra = sh.fields(null, sh.ids ? ['"unparsed"', this.fileJson, String(lineNo), quote(text)] : null);
+        }
+        this.out.write(`{"kind":"unparsed"${extra},"file":${this.fileJson},"line":${lineNo},"reason":${quote(toBinary(reason))},"raw":${quote(text)}}\n`);
         this.stats.events++;
+      }
     }
   }
+}
+
+/** The end of the JSON object that a line `s` holds (white space after it left off). */
+function objectEnd(s: string): number {
+  let end = s.length;
+  for (let c = s.charCodeAt(end - 1); c === 32 || c === 9 || c === 13 || c === 10; c = s.charCodeAt(--end - 1));
+  return end;
+}
+
+/**
+ * The members shaping adds to the event of a whole JSON line (`s` from `start`), or null
+ * when the event is not selected. Its id is over the kind and the line's own text.
+ */
+function lineShape(sh: Shaper, s: string, start: number, members: RawMember[], shape: Shape): string | null {
+  const kind = kindOf(shape);
+  const f = lineFacts(members);
+  const action = shape === 'result' ? textOf(s, f.action) : shape === 'snapshot' || shape === 'snapshot-row' ? 'snapshot' : null;
+  if (sh.selects) {
+    if (!sh.keepQuery(kind, sh.byName ? textOf(s, f.name) : null) || !sh.keepAction(action)) return null;
+    if (kind === 'status' && !sh.keepSeverity(numberOf(s, f.severity))) return null;
+  }
+  if (!sh.enriches) return '';
+  const time = sh.times ? sh.iso(numberOf(s, f.unixTime)) : null;
+  return sh.fields(time, sh.ids ? ['"' + kind + '"', s.slice(start, objectEnd(s))] : null, clashes(sh.names, members));
+}
+
+/**
+ * The per-row shape of a batch or snapshot line flattened: the line's query selected once,
+ * each row's action on its own. A row's id is over the line's identifying members and the
+ * row (not the whole line: that would cost a line of n rows n times its length).
+ */
+function rowShape(sh: Shaper, s: string, members: RawMember[], shape: Shape): RowShape {
+  const kind = kindOf(shape === 'batch' ? 'result' : shape);
+  const f = lineFacts(members);
+  if (sh.selects && !sh.keepQuery(kind, sh.byName ? textOf(s, f.name) : null)) return () => null;
+  const time = sh.times ? sh.iso(numberOf(s, f.unixTime)) : null;
+  const own = clashes(sh.names, members);
+  const head = sh.ids ? ['"' + kind + '"', rawOf(s, f.hostIdentifier), rawOf(s, f.name), rawOf(s, f.epoch), rawOf(s, f.counter), rawOf(s, f.unixTime)] : null;
+  return (action, index, row) => {
+    if (!sh.keepAction(action)) return null;
+    if (!sh.enriches) return '';
+    return sh.fields(time, head === null ? null : [...head, action === null ? '' : '"' + action + '"', String(index), row], own);
+  };
+}
+
+/** The members shaping adds to a status event made from text (glog, `severity=`). */
+function statusFields(sh: Shaper, p: StatusRecord): string {
+  const seconds = p.utcMs === null ? null : Math.floor(p.utcMs / 1000);
+  const time = seconds === null || !sh.times ? null : sh.iso(seconds, p.micros);
+  const id = sh.ids
+    ? ['"status"', quote(p.hostIdentifier), seconds === null ? '' : String(seconds), p.micros === null ? '' : String(p.micros), String(p.severity), quote(p.filename), String(p.line), quote(p.message)]
+    : null;
+  return sh.fields(time, id);
 }
 
 function isJson(text: string): boolean {

@@ -80,6 +80,15 @@ export function decodeString(s: string, start: number, end: number): string {
   return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(start, end)) as string);
 }
 
+/**
+ * The JSON string at `[start, end)` of the binary string `s` as the text it stands for.
+ * (decodeString keeps bytes as bytes: a `\\u` escape above U+00FF does not fit that.)
+ */
+export function jsonString(s: string, start: number, end: number): string {
+  const text = fromBinary(s.slice(start, end));
+  return text.indexOf('\\') === -1 ? text.slice(1, -1) : (JSON.parse(text) as string);
+}
+
 /** The members of the object that starts at offset `i` (its `{`), in text order. */
 export function objectMembers(s: string, i: number): RawMember[] {
   const out: RawMember[] = [];

@@ -128,17 +128,24 @@ function member(s: string, m: RawMember, numeric: ReadonlySet<string>, kind: str
  * the input's own bytes with `"kind"` put first. Only when a field must change is the
  * line taken apart, and then only into raw member slices.
  */
-export function encodeRecord(s: string, start: number, members: RawMember[], kind: RecordKind): string {
+export function encodeRecord(s: string, start: number, members: RawMember[], kind: RecordKind, extra = ''): string {
   const numeric = NUMERIC[kind];
   if (canSplice(s, members, kind)) {
-    const out = '{"kind":"' + kind + '",' + s.slice(start + 1) + '\n';
+    const out = '{"kind":"' + kind + '"' + extra + ',' + s.slice(start + 1) + '\n';
     return isSafe(s) ? out : safe(out);
   }
-  let out = '{"kind":"' + kind + '"';
+  let out = '{"kind":"' + kind + '"' + extra;
   const own = kindField(members);
   for (const m of members) out += ',' + member(s, m, numeric, own);
   return safe(out + '}\n');
 }
+
+/**
+ * Per-row selection and added members (see shape.ts): for the row at `index` (-1 for the one
+ * event of a line without rows) with `action` (null for an empty batch) and its JSON text,
+ * the members to put after `kind`, or null to leave the row out.
+ */
+export type RowShape = (action: string | null, index: number, row: string) => string | null;
 
 /** The rows a batch or snapshot line carries, as raw slices, with the action of each. */
 interface Rows {
@@ -193,17 +200,23 @@ export class RowWriter {
   private next = 0;
   private readonly spans: number[];
   private readonly actions: string[];
+  /** The line's members then `,"columns":`. */
   private readonly head: string;
+  /** `open` then `head`: what a row event without added members begins with. */
+  private readonly openHead: string;
   private readonly tail: string;
   private readonly clean: boolean;
-  /** The line's members as they begin each event. */
+  /** The line's members as they follow `kind` in each event. */
   private readonly members: string;
+  /** `{"kind":"…"`, what each event begins with. */
+  private readonly open: string;
   private readonly kind: 'batch' | 'snapshot';
 
   constructor(
     private readonly s: string,
     members: RawMember[],
     kind: 'batch' | 'snapshot',
+    private readonly shape: RowShape | null = null,
   ) {
     const rows = rowsOf(s, members, kind);
     this.spans = rows.spans;
@@ -211,7 +224,8 @@ export class RowWriter {
     this.rows = rows.actions.length;
     const numeric = NUMERIC[kind];
     const carrier = kind === 'snapshot' ? 'snapshot' : 'diffResults';
-    let head = '{"kind":"' + (kind === 'snapshot' ? 'snapshot' : 'result') + '"';
+    this.open = '{"kind":"' + (kind === 'snapshot' ? 'snapshot' : 'result') + '"';
+    let head = '';
     const own = kindField(members);
     for (const m of members) {
       if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric, own);
@@ -219,6 +233,7 @@ export class RowWriter {
     this.members = head;
     this.kind = kind;
     this.head = head + ',"columns":';
+    this.openHead = this.open + this.head;
     this.tail = ',"rowCount":' + this.rows + '}\n';
     this.clean = isSafe(s);
     this.events = Math.max(this.rows, 1);
@@ -229,18 +244,29 @@ export class RowWriter {
     return this.next >= this.events;
   }
 
-  /** The event for the next row (or the one event of a line with none). */
-  event(): string {
+  /** The event for the next row (or the one event of a line with none); null when the shape leaves it out. */
+  event(): string | null {
     if (this.rows === 0) {
       // An empty snapshot means "the query ran and the set is empty now": a consumer must be
       // able to tell that from "it did not run". An empty batch (no change) says so too:
       // the line's members, `rowCount: 0`, no `columns`.
       this.next++;
-      const e = this.members + (this.kind === 'snapshot' ? ',"action":"snapshot"' : '') + ',"rowCount":0}\n';
+      const snapshot = this.kind === 'snapshot';
+      const extra = this.shape === null ? '' : this.shape(snapshot ? 'snapshot' : null, -1, '');
+      if (extra === null) return null;
+      const e = this.open + extra + this.members + (snapshot ? ',"action":"snapshot"' : '') + ',"rowCount":0}\n';
       return this.clean ? e : safe(e);
     }
     const i = this.next++;
-    const e = this.head + this.s.slice(this.spans[2 * i]!, this.spans[2 * i + 1]!) + ',"action":"' + this.actions[i]! + '","rowIndex":' + i + this.tail;
+    const row = this.s.slice(this.spans[2 * i]!, this.spans[2 * i + 1]!);
+    const action = this.actions[i]!;
+    let head = this.openHead;
+    if (this.shape !== null) {
+      const extra = this.shape(action, i, row);
+      if (extra === null) return null;
+      head = this.open + extra + this.head;
+    }
+    const e = head + row + ',"action":"' + action + '","rowIndex":' + i + this.tail;
     return this.clean ? e : safe(e);
   }
 }

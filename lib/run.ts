@@ -18,7 +18,9 @@ import { RelpSink } from './output/relp-sink.js';
 import { StdoutSink } from './output/stdout-sink.js';
 import { TcpSink } from './output/tcp-sink.js';
 import { loadTls, TlsFileError, tlsFlagsGiven } from './output/tls-files.js';
-import type { Paint } from './colour.js';
+import { PLAIN, type Paint } from './colour.js';
+import { PrettyRenderer } from './output/pretty.js';
+import { inputBytes, Progress } from './progress.js';
 import { Reporter } from './report.js';
 import { formatStats, newStats, type Stats } from './stats.js';
 
@@ -35,6 +37,12 @@ export interface Io {
   stderr: (text: string) => void;
   /** Styles for stderr (see colour.ts): PLAIN unless stderr is a terminal. */
   paint: Paint;
+  /** Styles for --pretty on stdout. Default PLAIN. */
+  stdoutPaint?: Paint;
+  /** stderr is a terminal: --progress is shown there by default, drawn over itself. Default false. */
+  stderrIsTTY?: boolean;
+  /** stdout is a terminal: then --progress is not shown by default. Default false. */
+  stdoutIsTTY?: boolean;
 }
 
 /** A run under way. */
@@ -84,7 +92,13 @@ async function networkSink(dest: Endpoint, options: Options, reporter: Reporter,
 export function start(options: Options, io: Io): Running {
   const stats = newStats();
   const colour = io.paint;
-  const reporter = new Reporter(io.stderr, colour, options.quiet);
+  let progress: Progress | null = null;
+  /** Everything for stderr goes through here: a progress line there is erased first. */
+  const say = (text: string): void => {
+    progress?.erase();
+    io.stderr(text);
+  };
+  const reporter = new Reporter(say, colour, options.quiet);
   const converter = new Converter(options, stats, reporter);
   /** Every converter: one, or one per followed name (each keeps its own lines and records). */
   const converters = [converter];
@@ -106,6 +120,25 @@ export function start(options: Options, io: Io): Running {
     return formatStats(stats, (s) => colour.cyan(s), sink === null ? undefined : { ...sink.counters, unconfirmed: missing() }, options.statsFormat);
   };
 
+  /**
+   * --progress, when asked for or by default (stderr a terminal, stdout not, inputs files of known size):
+   * `files` are what a one-shot run reads; a follower ([]) has no total.
+   */
+  const showProgress = async (files: Array<string | Source>): Promise<void> => {
+    // By default only where it disturbs nothing: events going to a terminal would be torn by it.
+    if (options.progress === false || (options.progress === null && (io.stderrIsTTY !== true || io.stdoutIsTTY === true || options.quiet))) return;
+    const total = options.follow ? null : await inputBytes(files);
+    if (options.progress === null && total === null) return;
+    const source = { bytes: () => converters.reduce((n, c) => n + c.bytesIn, 0), events: () => stats.events };
+    progress = new Progress(io.stderr, source, total, io.stderrIsTTY === true);
+    progress.start();
+  };
+
+  const stopProgress = (): void => {
+    progress?.stop();
+    progress = null;
+  };
+
   const done = (async (): Promise<number> => {
     let code: number = EXIT.OK;
     let state: StateFile | null = null;
@@ -117,7 +150,14 @@ export function start(options: Options, io: Io): Running {
           throw new StateError(`--state ${options.state}: ${err instanceof StateInUse ? err.message : describeError(err)}`);
         }
       }
-      const stdoutSink = state !== null || io.stdoutReleases === true ? new StdoutSink(io.stdout, io.stdoutReleases === true ? recycle : null) : null;
+      let stdoutSink: StdoutSink | null = null;
+      if (options.pretty) {
+        // The target gets text made from each chunk, never the chunk: it is free once rendered.
+        const pretty = new PrettyRenderer(io.stdoutPaint ?? PLAIN);
+        stdoutSink = new StdoutSink(io.stdout, recycle, (chunk) => pretty.render(chunk));
+      } else if (state !== null || io.stdoutReleases === true) {
+        stdoutSink = new StdoutSink(io.stdout, io.stdoutReleases === true ? recycle : null);
+      }
       let sink: Writable = stdoutSink ?? io.stdout;
       const dest = options.output;
       if (dest.kind !== 'stdout') {
@@ -161,6 +201,7 @@ export function start(options: Options, io: Io): Running {
         } else if (state !== null) {
           files = await resumedFiles(state, options.files, onError, onNotice);
         }
+        await showProgress(files);
         const input = fileInput({ files, stdin: io.stdin, onError });
         inputs = [input];
         if (stoppedBy !== null) input.stop(); // a signal while the state or the directory was read
@@ -188,6 +229,7 @@ export function start(options: Options, io: Io): Running {
         } else {
           inputs = options.files.map((path) => (path === '-' ? fileInput({ files: ['-'], stdin: io.stdin, onError }) : follow(path)));
         }
+        if (options.progress === true) await showProgress([]);
         if (stoppedBy !== null) for (const input of inputs) input.stop(); // a signal while the state was read
         while (converters.length < inputs.length) converters.push(new Converter(options, stats, reporter));
         await pipeline(toSink(merge(inputs.map((input, i) => convertStage(converters[i]!)(input)))), sink);
@@ -221,6 +263,7 @@ export function start(options: Options, io: Io): Running {
       }
     }
     if (deadline !== null) clearTimeout(deadline);
+    stopProgress();
     if (ledger !== null) {
       try {
         await ledger.finish();
@@ -240,7 +283,7 @@ export function start(options: Options, io: Io): Running {
       if (stoppedBy !== null) code = EXIT[stoppedBy];
       else if (stats.filesFailed > 0) code = EXIT.INPUT;
     }
-    if (options.stats) io.stderr(counters());
+    if (options.stats) say(counters());
     return code;
   })();
 

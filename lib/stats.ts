@@ -28,7 +28,7 @@ export interface Stats {
   badUtf8: number;
   /** Extra records found glued onto one line (`{…}{…}`, osquery 1.7); not lines. */
   gluedRecords: number;
-  /** Batch or snapshot lines with no row, which yield no event under --flatten. */
+  /** Batch or snapshot lines with no row (under --flatten, each gives one event with rowCount 0). */
   emptyRecords: number;
   /** Events written. */
   events: number;
@@ -36,6 +36,8 @@ export interface Stats {
   rowEvents: number;
   /** Unparsed lines not written because of --unparsed=drop. */
   dropped: number;
+  /** Events made and left out by selection (--kind, --query, --min-severity, --action). */
+  filtered: number;
   /** Lines for standard error that could not be written there (closed or full): dropped. */
   reportsLost: number;
 }
@@ -59,6 +61,7 @@ export function newStats(): Stats {
     events: 0,
     rowEvents: 0,
     dropped: 0,
+    filtered: 0,
     reportsLost: 0,
   };
 }
@@ -108,6 +111,7 @@ export function formatStats(s: Stats, paint: (name: string) => string = (x) => x
     ['events', s.events],
     ['events_rows', s.rowEvents],
     ['unparsed_dropped', s.dropped],
+    ['events_filtered', s.filtered],
     ['reports_lost', s.reportsLost],
   ];
   if (sink !== undefined) {

@@ -36,6 +36,8 @@ const MESSAGE = bytes(',"message":"');
 const THREAD = bytes('","threadId":"');
 const NO_TIME_END = bytes('"}\n');
 const TIME_END = bytes('Z"}\n');
+/** What every status event begins with; added members (shape.ts) go right after it. */
+const OPEN = bytes('{"kind":"status"');
 
 /** The parts that depend on the host and the day: they change rarely, so they are cached. */
 interface Parts {
@@ -68,7 +70,7 @@ function partsFor(host: string, day: number): Parts {
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
   const p2 = (n: number): string => (n < 10 ? '0' : '') + n;
-  const open = '{"kind":"status","hostIdentifier":' + quote(host).slice(0, -1);
+  const open = OPEN.toString('latin1') + ',"hostIdentifier":' + quote(host).slice(0, -1);
   return {
     host,
     day,
@@ -82,21 +84,26 @@ function partsFor(host: string, day: number): Parts {
 /**
  * Writes the event for a status record, one NDJSON line: `calendarTime` is osquery's
  * (asctime() of UTC plus " UTC", day of month space-padded), `time` is ISO 8601 in UTC with
- * the record's microseconds.
+ * the record's microseconds. `extra`: members put right after `kind` (see shape.ts).
  */
-export function writeStatus(out: OutputBuffer, r: StatusRecord): void {
+export function writeStatus(out: OutputBuffer, r: StatusRecord, extra = ''): void {
   const utcMs = r.utcMs;
   const sec = utcMs === null ? 0 : Math.floor(utcMs / 1000);
   const day = Math.floor(sec / 86400);
   if (r.hostIdentifier !== parts.host || (utcMs !== null && day !== parts.day)) parts = partsFor(r.hostIdentifier, day);
   const secOfDay = sec - day * 86400;
+  const open = utcMs !== null ? parts.timed : parts.untimed;
+  if (extra === '') {
+    out.bytes(open);
+  } else {
+    out.bytes(OPEN);
+    out.write(extra);
+    out.bytes(open.subarray(OPEN.length));
+  }
   if (utcMs !== null) {
-    out.bytes(parts.timed);
     out.clock(secOfDay);
     out.bytes(parts.year);
     out.int(sec);
-  } else {
-    out.bytes(parts.untimed);
   }
   const plain = r.plain;
   const severity = SEVERITY[r.severity];

@@ -15,10 +15,12 @@ export class StdoutSink extends Writable {
    *   after their write completed (true of files, pipes, terminals and sockets, not of a
    *   PassThrough)
    * @param written told of each chunk once its write completed; default: nobody
+   * @param render what is written for a chunk of events (--pretty); default: the chunk itself
    */
   constructor(
     private readonly target: Writable,
     private readonly written: ((chunk: Buffer) => void) | null,
+    private readonly render: ((chunk: Buffer) => string) | null = null,
   ) {
     super({ highWaterMark: 0 });
     // The target reports a failed write twice: to the write's callback and, a tick later, as
@@ -30,7 +32,7 @@ export class StdoutSink extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.target.write(chunk, (err) => {
+    this.target.write(this.render === null ? chunk : this.render(chunk), (err) => {
       if (err) {
         done(err);
         return;
