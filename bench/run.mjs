@@ -142,6 +142,10 @@ scenario('results', results, eventsOf(results.path), [
   { label: 'naive loop via ndjson', argv: naive('ndjson', results.path) },
   ...(hasJq ? [{ label: 'jq -c .', argv: ['jq', '-c', '.', results.path] }] : []),
   { label: 'oqfwd', argv: oq(results.path) },
+  // Added fields are written where each event is: their cost is that of the event alone.
+  { label: 'oqfwd --timestamp', argv: oq('--timestamp', results.path) },
+  { label: 'oqfwd --event-id', argv: oq('--event-id', results.path) },
+  { label: "oqfwd --query 'pack_*'", argv: oq('--query', 'pack_*', results.path) },
   // A fresh state each run (else every run after the first would have nothing new to ship).
   { label: 'oqfwd --state (positions saved)', argv: ['sh', '-c', 'rm -f "$0"; exec "$@"', DATA + 'state.json', ...oq('--state', DATA + 'state.json', results.path)] },
 ]);
@@ -173,6 +177,10 @@ const startup = (argv) => {
 };
 const nodeStart = wanted('startup') ? startup([node, '-e', '']) : NaN;
 const oqStart = wanted('startup') ? startup(oq('--version')) : NaN;
+// A one-line conversion: what a script pays per call, run and pipeline loaded.
+const ONE_LINE = DATA + 'one-line.log';
+writeFileSync(ONE_LINE, '{"name":"q","hostIdentifier":"h","unixTime":1,"columns":{"a":"1"},"action":"added"}\n');
+const oqOneLine = wanted('startup') ? startup(oq(ONE_LINE)) : NaN;
 
 // File -> TCP to a local receiver that counts lines: oqfwd against rsyslog (imfile +
 // mmjsonparse + omfwd) and syslog-ng (file + json-parser + network), where
@@ -545,5 +553,5 @@ if (follows.length > 0) {
   for (const r of follows) console.log(`| ${r.kind === 'oqfwd' ? 'oqfwd --follow' : 'tail -F'} | ${r.seen} | ${f(r.p50, 1)} | ${f(r.p95, 1)} | ${f(r.max, 1)} | ${f(r.idle * 100, 3)} | ${f(r.rss, 0)} |`);
   console.log('');
 }
-console.log(`start-up: node -e '' ${f(nodeStart, 3)} s, oqfwd --version ${f(oqStart, 3)} s (${f(oqStart / nodeStart)}x)`);
+console.log(`start-up: node -e '' ${f(nodeStart, 3)} s, oqfwd --version ${f(oqStart, 3)} s (${f(oqStart / nodeStart)}x), oqfwd on a one-line file ${f(oqOneLine, 3)} s (${f(oqOneLine / nodeStart)}x)`);
 for (const n of notes) console.log(`note: ${n}`);

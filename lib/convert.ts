@@ -3,7 +3,7 @@ import { fromBinary, isConcatenated, isSafe, needsEscape, quote, skipSpace, skip
 import { scanObjectLine } from './json-scan.js';
 import { LineSplitter, type LineHandler, type Piece } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
-import { canSplice, classify, encodeRecord, kindOf, RowWriter, type RecordKind, type RowShape, type Shape } from './record.js';
+import { canSplice, classify, encodeRecord, kindOf, RowWriter, stringValue, type RecordKind, type RowShape, type Shape } from './record.js';
 import { clashes, lineFacts, NO_SHAPING, numberOf, rawOf, Shaper, textOf, type ShapeOptions } from './shape.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
@@ -52,6 +52,14 @@ const SPLICE: Record<RecordKind, Buffer> = {
   batch: Buffer.from('{"kind":"batch",'),
   snapshot: Buffer.from('{"kind":"snapshot",'),
   status: Buffer.from('{"kind":"status",'),
+};
+
+/** `{"kind":"…"`: what goes before added members (see shape.ts) and then a spliced line's own bytes. */
+const OPEN: Record<RecordKind, Buffer> = {
+  result: Buffer.from('{"kind":"result"'),
+  batch: Buffer.from('{"kind":"batch"'),
+  snapshot: Buffer.from('{"kind":"snapshot"'),
+  status: Buffer.from('{"kind":"status"'),
 };
 
 /** Output gathered before a flattened line's rows pause for it to drain (see Converter.busy). */
@@ -410,9 +418,15 @@ export class Converter implements LineHandler {
       }
       extra = e;
     }
-    if (extra === '' && safe && canSplice(text, members, kind)) {
-      // The common case: the line's own bytes, with the kind put first.
-      this.out.bytes(SPLICE[kind]);
+    if (safe && canSplice(text, members, kind)) {
+      // The common case: the line's own bytes, with the kind (and any added members) put first.
+      if (extra === '') {
+        this.out.bytes(SPLICE[kind]);
+      } else {
+        this.out.bytes(OPEN[kind]);
+        this.out.write(extra);
+        this.out.byte(44); // ,
+      }
       this.out.write(text.slice(start + 1));
       this.out.byte(10);
     } else {
@@ -658,8 +672,8 @@ function objectEnd(s: string): number {
 function lineShape(sh: Shaper, s: string, start: number, members: RawMember[], shape: Shape): string | null {
   const kind = kindOf(shape);
   const f = lineFacts(members);
-  const action = shape === 'result' ? textOf(s, f.action) : shape === 'snapshot' || shape === 'snapshot-row' ? 'snapshot' : null;
   if (sh.selects) {
+    const action = shape === 'result' ? stringValue(s, f.action!) : shape === 'snapshot' || shape === 'snapshot-row' ? 'snapshot' : null;
     if (!sh.keepQuery(kind, sh.byName ? textOf(s, f.name) : null) || !sh.keepAction(action)) return null;
     if (kind === 'status' && !sh.keepSeverity(numberOf(s, f.severity))) return null;
   }

@@ -82,11 +82,24 @@ function escapeRe(c: string): string {
  * page's EVENT IDS section says which parts each kind of event has.
  */
 export function eventId(parts: string[]): string {
-  let text = '';
-  for (const p of parts) text += p + '\n';
-  // Binary strings hold one byte per char: hashed as those bytes, not re-encoded as UTF-8.
-  return hash('sha256', Buffer.from(text, 'latin1'), 'hex').slice(0, 32);
+  let n = 0;
+  for (const p of parts) n += p.length + 1;
+  if (n > idBuffer.length) idBuffer = Buffer.allocUnsafe(Math.max(n, 2 * idBuffer.length)) as Latin1Buffer;
+  // Binary strings hold one byte per char: written as those bytes, not re-encoded as UTF-8,
+  // into one buffer kept for the purpose (no string built, no buffer made per event).
+  let at = 0;
+  for (const p of parts) {
+    at += idBuffer.latin1Write(p, at);
+    idBuffer[at++] = 10;
+  }
+  return hash('sha256', idBuffer.subarray(0, at), 'hex').slice(0, 32);
 }
+
+/** Where {@link eventId} puts the parts it hashes; it grows for a long line and stays. */
+let idBuffer = Buffer.allocUnsafe(4096) as Latin1Buffer;
+
+/** Buffer#latin1Write: in every Node release, not in the documentation (see output-buffer.ts). */
+type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
 
 /** ISO 8601 in UTC of a time in seconds, with `micros` when known; null when no date can hold it. */
 export function isoTime(seconds: number, micros: number | null = null): string | null {
@@ -97,11 +110,12 @@ export function isoTime(seconds: number, micros: number | null = null): string |
   return new Date(whole * 1000).toISOString().slice(0, -5) + (us === null ? '' : '.' + String(us).padStart(6, '0')) + 'Z';
 }
 
-/** The names among `names` that a line's members already have; null when none (the usual case). */
-export function clashes(names: ReadonlySet<string>, members: ReadonlyArray<{ key: string }>): Set<string> | null {
-  if (names.size === 0) return null;
+/** The names among `names` (a few) that a line's members already have; null when none (the usual case). */
+export function clashes(names: readonly string[], members: ReadonlyArray<{ key: string }>): Set<string> | null {
+  if (names.length === 0) return null;
   let own: Set<string> | null = null;
-  for (const m of members) if (names.has(m.key)) (own ??= new Set()).add(m.key);
+  // Plain comparisons: a string compare fails on the length at once; a Set would hash every key.
+  for (const m of members) for (const n of names) if (m.key === n) (own ??= new Set()).add(n);
   return own;
 }
 
@@ -118,9 +132,29 @@ export interface LineFacts {
 
 export function lineFacts(members: RawMember[]): LineFacts {
   const f: LineFacts = { hostIdentifier: null, name: null, epoch: null, counter: null, unixTime: null, action: null, severity: null };
+  // By length first: most members are none of these, and a length is one load.
   for (const m of members) {
     const k = m.key;
-    if (k === 'hostIdentifier' || k === 'name' || k === 'epoch' || k === 'counter' || k === 'unixTime' || k === 'action' || k === 'severity') f[k] = m;
+    switch (k.length) {
+      case 4:
+        if (k === 'name') f.name = m;
+        break;
+      case 5:
+        if (k === 'epoch') f.epoch = m;
+        break;
+      case 6:
+        if (k === 'action') f.action = m;
+        break;
+      case 7:
+        if (k === 'counter') f.counter = m;
+        break;
+      case 8:
+        if (k === 'unixTime') f.unixTime = m;
+        else if (k === 'severity') f.severity = m;
+        break;
+      case 14:
+        if (k === 'hostIdentifier') f.hostIdentifier = m;
+    }
   }
   return f;
 }
@@ -142,6 +176,9 @@ export function numberOf(s: string, m: RawMember | null): number {
   return /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/.test(raw) ? Number(raw) : NaN;
 }
 
+/** "00" to "99". */
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+
 /** Decides, per event, whether it is written, and what it gets added. */
 export class Shaper {
   /** Any selection asked for: when false, every event is written. */
@@ -149,14 +186,15 @@ export class Shaper {
   /** Any field to add: when false, events are written as they are. */
   readonly enriches: boolean;
   /** The names of the fields added, to tell a line's own members of that name. */
-  readonly names: ReadonlySet<string>;
+  readonly names: readonly string[];
   private readonly queries: RegExp | null;
   /** The --add-field members, ready to write: `,"k":"v"`... (binary). */
   private readonly constant: string;
   private readonly timeKey: string;
   private readonly idKey: string;
-  private lastSecond = NaN;
-  private lastIso: string | null = null;
+  /** The day (since the epoch) whose date {@link date} holds. */
+  private day = NaN;
+  private date = '';
 
   constructor(readonly opts: ShapeOptions) {
     this.selects = opts.kinds !== null || opts.queries !== null || opts.minSeverity > 0 || opts.actions !== null;
@@ -165,7 +203,7 @@ export class Shaper {
     this.constant = opts.fields.map(([k, v]) => ',' + quote(toBinary(k)) + ':' + quote(toBinary(v))).join('');
     this.timeKey = opts.timestamp === null ? '' : ',' + quote(toBinary(opts.timestamp)) + ':"';
     this.idKey = opts.eventId === null ? '' : ',' + quote(toBinary(opts.eventId)) + ':"';
-    this.names = new Set([...opts.fields.map(([k]) => k), ...(opts.timestamp === null ? [] : [opts.timestamp]), ...(opts.eventId === null ? [] : [opts.eventId])]);
+    this.names = [...new Set([...opts.fields.map(([k]) => k), ...(opts.timestamp === null ? [] : [opts.timestamp]), ...(opts.eventId === null ? [] : [opts.eventId])])];
   }
 
   /** Whether the kind and the query name (decoded, or null for none) are selected. */
@@ -202,14 +240,22 @@ export class Shaper {
     return this.opts.timestamp !== null;
   }
 
-  /** The ISO time of `seconds` (cached: the events of a line, and of a run, share seconds). */
+  /**
+   * The ISO time of `seconds`, as {@link isoTime} writes it. The date is made once a day
+   * and the time of day from digits: a Date per event costs more than the rest of the event.
+   */
   iso(seconds: number, micros: number | null = null): string | null {
-    if (micros !== null) return isoTime(seconds, micros);
-    if (seconds !== this.lastSecond) {
-      this.lastSecond = seconds;
-      this.lastIso = isoTime(seconds);
+    if (!Number.isInteger(seconds)) return isoTime(seconds, micros);
+    const day = Math.floor(seconds / 86400);
+    if (day !== this.day) {
+      const date = isoTime(day * 86400);
+      if (date === null) return null;
+      this.day = day;
+      this.date = date.slice(0, -9); // YYYY-MM-DDT
     }
-    return this.lastIso;
+    const t = seconds - day * 86400;
+    const hms = TWO[Math.floor(t / 3600)]! + ':' + TWO[Math.floor(t / 60) % 60]! + ':' + TWO[t % 60]!;
+    return this.date + hms + (micros === null ? '' : '.' + String(micros).padStart(6, '0')) + 'Z';
   }
 
   /**

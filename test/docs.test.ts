@@ -108,3 +108,17 @@ t.test('--stats=json has the names and values of --stats, as one JSON object', a
   t.same(Object.entries(JSON.parse(lines[0]!)), pairs, 'the same names, order and values');
   t.equal(json.stdout, text.stdout);
 });
+
+t.test("the README's --pretty example prints what the README shows", async (t) => {
+  const m = /^\$ oqfwd (--pretty [^\n]*)\n([\s\S]*?)\n```/m.exec(readme);
+  t.ok(m, 'the example is there');
+  const r = await cli(m![1]!.split(' '));
+  t.equal(r.code, 0);
+  t.equal(r.stdout, m![2]! + '\n');
+});
+
+t.test('--help shows the options in groups: input, shaping, output, delivery, diagnostics', async (t) => {
+  const r = await cli(['--help']);
+  const headings = [...r.stdout.matchAll(/^([A-Z][^\n]*):$/gm)].map((m) => m[1]);
+  t.same(headings, ['Usage: oqfwd [options] [FILE...]', 'Arguments', 'Input', 'Selection and shaping', 'Output', 'Delivery (-o tcp, tls, relp)', 'Diagnostics'].filter((h) => !h.startsWith('Usage')));
+});

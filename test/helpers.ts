@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tap from 'tap';
 import { Converter, type ConvertOptions } from '../lib/convert.js';
+import { FrameReader, type Frame } from '../lib/output/relp-frame.js';
 import { DEFAULT_MAX_LINE } from '../lib/cli.js';
 import { Reporter } from '../lib/report.js';
 import { newStats, type Stats } from '../lib/stats.js';
@@ -351,3 +352,63 @@ export function follow(args: string[]): Follower {
     },
   };
 }
+
+/** One connection to {@link relpServer}. */
+export interface Session {
+  socket: Socket;
+  /** Messages of the syslog frames received, in order. */
+  messages: string[];
+  /** Highest number of syslog frames received and not yet answered. */
+  maxOutstanding: number;
+  txnrs: number[];
+}
+
+/**
+ * A RELP server: answers `open` with syslog offered, `close` with an empty rsp, and each
+ * `syslog` frame as `answer` says: 'ack', 'hold' (never), '500', or 'serverclose'.
+ */
+export async function relpServer(answer: (session: number, frame: number) => 'ack' | 'hold' | '500' | 'serverclose') {
+  const sessions: Session[] = [];
+  const srv = await server((socket) => {
+    const s: Session = { socket, messages: [], maxOutstanding: 0, txnrs: [] };
+    const index = sessions.push(s) - 1;
+    const reader = new FrameReader();
+    let outstanding = 0;
+    socket.on('data', (d: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = reader.push(d);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const f of frames) {
+        if (f.command === 'open') socket.write(rsp(f.txnr, '200 OK\nrelp_version=0\nrelp_software=test\ncommands=syslog'));
+        else if (f.command === 'close') {
+          socket.write(`${f.txnr} rsp 0\n`);
+          socket.end();
+        } else if (f.command === 'syslog') {
+          s.txnrs.push(f.txnr);
+          s.messages.push(f.data.toString('utf8'));
+          outstanding++;
+          s.maxOutstanding = Math.max(s.maxOutstanding, outstanding);
+          const what = answer(index, s.messages.length - 1);
+          if (what === 'ack') {
+            socket.write(`${f.txnr} rsp 6 200 OK\n`);
+            outstanding--;
+          } else if (what === '500') {
+            socket.write(rsp(f.txnr, '500 command disabled'));
+          } else if (what === 'serverclose') {
+            socket.write('0 serverclose 0\n');
+            socket.end();
+          }
+        }
+      }
+    });
+    socket.on('end', () => socket.end());
+  });
+  return { ...srv, sessions };
+}
+
+/** A response frame, its length counted. */
+export const rsp = (txnr: number, data: string): string => `${txnr} rsp ${Buffer.byteLength(data)}${data === '' ? '' : ' ' + data}\n`;

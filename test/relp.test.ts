@@ -2,75 +2,15 @@
 // demand: acknowledgements that stop, refusals, serverclose, a window that must hold, and
 // transaction numbers running out. test/relp-rsyslog.test.ts runs the real one.
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import t from 'tap';
-import { FrameReader, type Frame } from '../lib/output/relp-frame.js';
+import { FrameReader } from '../lib/output/relp-frame.js';
 import { RelpSink } from '../lib/output/relp-sink.js';
-import { arrivedIn, numbered, oqfwd, scratch, server } from './helpers.js';
+import { arrivedIn, numbered, oqfwd, relpServer, rsp, scratch, server, type Session } from './helpers.js';
 
 const dir = scratch('relp');
-
-interface Session {
-  socket: Socket;
-  /** Messages of the syslog frames received, in order. */
-  messages: string[];
-  /** Highest number of syslog frames received and not yet answered. */
-  maxOutstanding: number;
-  txnrs: number[];
-}
-
-/**
- * A RELP server: answers `open` with syslog offered, `close` with an empty rsp, and each
- * `syslog` frame as `answer` says: 'ack', 'hold' (never), '500', or 'serverclose'.
- */
-async function relpServer(answer: (session: number, frame: number) => 'ack' | 'hold' | '500' | 'serverclose') {
-  const sessions: Session[] = [];
-  const srv = await server((socket) => {
-    const s: Session = { socket, messages: [], maxOutstanding: 0, txnrs: [] };
-    const index = sessions.push(s) - 1;
-    const reader = new FrameReader();
-    let outstanding = 0;
-    socket.on('data', (d: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(d);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const f of frames) {
-        if (f.command === 'open') socket.write(rsp(f.txnr, '200 OK\nrelp_version=0\nrelp_software=test\ncommands=syslog'));
-        else if (f.command === 'close') {
-          socket.write(`${f.txnr} rsp 0\n`);
-          socket.end();
-        } else if (f.command === 'syslog') {
-          s.txnrs.push(f.txnr);
-          s.messages.push(f.data.toString('utf8'));
-          outstanding++;
-          s.maxOutstanding = Math.max(s.maxOutstanding, outstanding);
-          const what = answer(index, s.messages.length - 1);
-          if (what === 'ack') {
-            socket.write(`${f.txnr} rsp 6 200 OK\n`);
-            outstanding--;
-          } else if (what === '500') {
-            socket.write(rsp(f.txnr, '500 command disabled'));
-          } else if (what === 'serverclose') {
-            socket.write('0 serverclose 0\n');
-            socket.end();
-          }
-        }
-      }
-    });
-    socket.on('end', () => socket.end());
-  });
-  return { ...srv, sessions };
-}
-
-/** A response frame, its length counted. */
-const rsp = (txnr: number, data: string): string => `${txnr} rsp ${Buffer.byteLength(data)}${data === '' ? '' : ' ' + data}\n`;
 
 const stats = (stderr: string, name: string): number => Number(new RegExp(`stats: ${name} +(\\d+)`).exec(stderr)?.[1]);
 const bodies = (ss: Session[]): string => ss.flatMap((s) => s.messages.map((m) => m.replace(/^<14>1 - \S+ oqfwd - - - /, '') + '\n')).join('');
