@@ -46,14 +46,6 @@ export interface ConvertOptions {
   shape?: ShapeOptions;
 }
 
-/** What goes before a spliced line's own bytes (after its `{`). */
-const SPLICE: Record<RecordKind, Buffer> = {
-  result: Buffer.from('{"kind":"result",'),
-  batch: Buffer.from('{"kind":"batch",'),
-  snapshot: Buffer.from('{"kind":"snapshot",'),
-  status: Buffer.from('{"kind":"status",'),
-};
-
 /** `{"kind":"…"`: what goes before added members (see shape.ts) and then a spliced line's own bytes. */
 const OPEN: Record<RecordKind, Buffer> = {
   result: Buffer.from('{"kind":"result"'),
@@ -61,6 +53,9 @@ const OPEN: Record<RecordKind, Buffer> = {
   snapshot: Buffer.from('{"kind":"snapshot"'),
   status: Buffer.from('{"kind":"status"'),
 };
+
+/** What goes before a spliced line's own bytes (after its `{`) when nothing is added. */
+const SPLICE = Object.fromEntries(Object.entries(OPEN).map(([k, b]) => [k, Buffer.concat([b, Buffer.from(',')])])) as Record<RecordKind, Buffer>;
 
 /** Output gathered before a flattened line's rows pause for it to drain (see Converter.busy). */
 export const OUTPUT_PIECE = 1024 * 1024;
@@ -139,6 +134,8 @@ export class Converter implements LineHandler {
   private rowsFrom: Start = { offset: 0, line: 0 };
   /** Selection and added fields; null when none is asked for (every event goes as it is). */
   private readonly shaper: Shaper | null;
+  /** Bytes of input taken in so far, of every input (for --progress). */
+  bytesIn = 0;
 
   constructor(
     private readonly opts: ConvertOptions,
@@ -200,9 +197,6 @@ export class Converter implements LineHandler {
   private here(): Start {
     return { offset: this.splitter.lineAt, line: this.splitter.lineNo - 1 };
   }
-
-  /** Bytes of input taken in so far, of every input (for --progress). */
-  bytesIn = 0;
 
   data(chunk: Buffer): void {
     this.bytesIn += chunk.length;
