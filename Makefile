@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 SOURCES := $(wildcard bin/*.ts lib/*.ts lib/*/*.ts test/*.ts test/*/*.ts) tsconfig.json
 BIN := dist/bin/oqfwd.js
 
-.PHONY: all build test sample bench install uninstall clean
+.PHONY: all build test fuzz sample bench install uninstall clean
 
 all: build
 
@@ -27,6 +27,11 @@ sample: build
 ## Run the whole test suite.
 test: build
 	node test/run.mjs
+
+## The property and fuzz tests, longer and from a fresh seed (FUZZ_SEED and FUZZ_RUNS to choose).
+fuzz: build
+	FUZZ_SEED=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')} FUZZ_RUNS=$${FUZZ_RUNS:-3000} \
+	  node node_modules/tap/dist/esm/run.mjs --reporter=tap --timeout=3600 dist/test/fuzz.test.js
 
 bench: build
 	node bench/run.mjs
