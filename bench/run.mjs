@@ -50,15 +50,21 @@ function gnuTimes() {
   return { wall: last[0], cpu: last[1] + last[2], rss: last[3] };
 }
 
+/**
+ * Where output goes: /dev/null opened write-only, as a shell's `> /dev/null` does. stdio
+ * 'ignore' opens it for reading and writing, which oqfwd takes for a closed stdout (exit 4).
+ */
+const DEV_NULL = openSync('/dev/null', 'w');
+
 /** One timed run: wall and CPU seconds, peak RSS in KiB (from GNU time when present). */
 function timed(argv) {
   if (hasTime) {
-    const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', TIMES, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 2 ** 26 });
+    const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', TIMES, ...argv], { stdio: ['ignore', DEV_NULL, 'pipe'], maxBuffer: 2 ** 26 });
     if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 500)}`);
     return gnuTimes();
   }
   const t = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', DEV_NULL, 'ignore'] });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
   return { wall: Number(process.hrtime.bigint() - t) / 1e9, cpu: NaN, rss: NaN };
 }
@@ -126,7 +132,7 @@ const oq = (...args) => [node, OQFWD, ...args];
 
 /** Events oqfwd writes for a file, from its own --stats. */
 function eventsOf(...args) {
-  const r = spawnSync(node, [OQFWD, '--stats', '--host', 'bench', ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 2 ** 26 });
+  const r = spawnSync(node, [OQFWD, '--stats', '--host', 'bench', ...args], { stdio: ['ignore', DEV_NULL, 'pipe'], maxBuffer: 2 ** 26 });
   return Number(/stats: events +(\d+)/.exec(r.stderr.toString())?.[1] ?? NaN);
 }
 

@@ -21,7 +21,7 @@ try {
   if (parsed.kind === 'exit') {
     process.exitCode = parsed.code;
   } else {
-    const { start } = await import('../lib/run.js');
+    const [{ start }, { closedAtStart }] = await Promise.all([import('../lib/run.js'), import('../lib/output/stdout-sink.js')]);
     // Standard error closed by its reader (`2>&1 | head`) or full (`2>/dev/full`) must not stop
     // the events: what cannot be said is dropped, and counted (reports_lost).
     let stderrFailed = false;
@@ -37,6 +37,7 @@ try {
       paint: await paintFor(process.env, process.stderr.isTTY === true, parsed.options.color),
       stderrIsTTY: process.stderr.isTTY === true,
       stdoutIsTTY: process.stdout.isTTY === true,
+      stdoutClosed: closedAtStart(1),
       stdoutPaint: parsed.options.pretty ? await paintFor(process.env, process.stdout.isTTY === true, parsed.options.color) : PLAIN,
     });
     onUsr1(() => process.stderr.write(running.counters()));

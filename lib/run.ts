@@ -43,6 +43,8 @@ export interface Io {
   stderrIsTTY?: boolean;
   /** stdout is a terminal: then --progress is not shown by default. Default false. */
   stdoutIsTTY?: boolean;
+  /** stdout was closed when oqfwd started (see closedAtStart): events written there would be lost. Default false. */
+  stdoutClosed?: boolean;
 }
 
 /** A run under way. */
@@ -143,6 +145,10 @@ export function start(options: Options, io: Io): Running {
     let code: number = EXIT.OK;
     let state: StateFile | null = null;
     try {
+      // Before anything is read: every event would vanish, and a state file would advance on it.
+      if (options.output.kind === 'stdout' && io.stdoutClosed === true) {
+        throw new Error('standard output is closed (Node gave it /dev/null opened for reading and writing): the events would be lost; send them with -o, or discard them on purpose with > /dev/null');
+      }
       if (options.state !== null) {
         try {
           state = await StateFile.load(options.state, (message) => reporter.warn(message, true));

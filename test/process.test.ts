@@ -84,6 +84,21 @@ t.test('a stdout closed before the start is a quiet exit too', async (t) => {
   t.equal(err.text, '');
 });
 
+t.test('a stdout closed at the start (>&-) is exit 4 with a message, not silent success; > /dev/null is fine', async (t) => {
+  const sh = (redirect: string): ChildProcessWithoutNullStreams =>
+    spawn('sh', ['-c', `exec "$0" "$1" --stats samples/osqueryd.results.log ${redirect}`, process.execPath, BIN], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' } });
+  const closed = sh('>&-');
+  const err = collect(closed.stderr);
+  t.equal((await exited(closed)).code, 4);
+  t.match(err.text, /^oqfwd: cannot write output: standard output is closed .*> \/dev\/null\n/);
+  t.match(err.text, /stats: events +0$/m, 'nothing claimed written');
+  const discarded = sh('> /dev/null');
+  const err2 = collect(discarded.stderr);
+  t.equal((await exited(discarded)).code, 0);
+  t.notMatch(err2.text, /closed/);
+  t.match(err2.text, /stats: events +[1-9]/m);
+});
+
 for (const [signal, status] of [
   ['SIGTERM', 143],
   ['SIGINT', 130],

@@ -1,4 +1,23 @@
+import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { Writable } from 'node:stream';
+
+/**
+ * Whether descriptor `fd` was closed when the process started (`oqfwd FILE >&-`), where that can
+ * be told: Node reopens a closed standard descriptor on /dev/null for reading and writing, while
+ * a shell's `> /dev/null` opens it write-only, and Linux's /proc/self/fdinfo shows the mode. A
+ * parent that hands over /dev/null opened for both (libuv's stdio 'ignore', daemon(3)) looks
+ * the same and is taken for closed too. False where /proc is not there.
+ */
+export function closedAtStart(fd = 1): boolean {
+  try {
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice() || st.rdev !== statSync('/dev/null').rdev) return false;
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    return flags !== null && (parseInt(flags[1]!, 8) & 3) === 2; // O_ACCMODE is O_RDWR
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Events to the process's stdout (a file, a pipe or a terminal), one chunk at a time: each
