@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 SOURCES := $(wildcard bin/*.ts lib/*.ts lib/*/*.ts test/*.ts test/*/*.ts) tsconfig.json
 BIN := dist/bin/oqfwd.js
 
-.PHONY: all build test fuzz sample bench install uninstall clean
+.PHONY: all build test fuzz sample bench soak install uninstall clean
 
 all: build
 
@@ -35,6 +35,11 @@ fuzz: build
 
 bench: build
 	node bench/run.mjs
+
+## oqfwd as a resident forwarder for SOAK_MINUTES (30): RSS over time, events lost, duplicates.
+soak: build
+	bash test/peers/fetch.sh >/dev/null
+	node bench/soak.mjs
 
 install: build
 	mkdir -p $(DESTDIR)$(PREFIX)/lib/oqfwd/dist $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -128,3 +128,23 @@ t.test('a 31 MiB snapshot line with one character to escape is escaped in one co
   // Decoded, escaped and encoded again, it peaked at 436 MiB.
   t.ok(r.peakKiB < 340 * 1024, `peak RSS ${Math.round(r.peakKiB / 1024)} MiB, under 340`);
 });
+
+t.test('a file name that is not UTF-8: said how to read it (Node gives argv as UTF-8), and read on stdin it converts', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const { BIN, scratch } = await import('./helpers.js');
+  const dir = scratch('latin1-name');
+  const raw = Buffer.concat([Buffer.from(dir + '/r'), Buffer.from([0xe9]), Buffer.from('sults.log')]); // "résults" in Latin-1
+  writeFileSync(raw, '{"name":"q","hostIdentifier":"h","unixTime":1,"epoch":0,"counter":0,"columns":{"a":"1"},"action":"added"}\n');
+  // Through sh: a child's argv from Node is a string, and so UTF-8; printf makes the raw byte.
+  const run = (redirect: string): { code: number | null; out: string; err: string } => {
+    const r = spawnSync('sh', ['-c', `exec "$0" "$1" ${redirect}`, process.execPath, BIN, `${dir}/r`], { encoding: 'utf8' });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const byName = run('"$2$(printf \'\\351\')sults.log"');
+  t.equal(byName.code, 1);
+  t.match(byName.err, /r\uFFFDsults\.log: No such file or directory \(if the name is not valid UTF-8: .*oqfwd < FILE\)\n$/);
+  const onStdin = run('< "$2$(printf \'\\351\')sults.log"');
+  t.equal(onStdin.code, 0, onStdin.err);
+  t.match(onStdin.out, /^\{"kind":"result","name":"q"/);
+});

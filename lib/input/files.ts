@@ -69,6 +69,15 @@ export interface Input extends Readable {
 }
 
 /** strerror-like text for the usual file errors, so reports read like cat's. */
+/**
+ * Node decodes argv as UTF-8, so a name that is not UTF-8 arrives with U+FFFD in place of its
+ * bytes and names no file: say how to read it all the same.
+ */
+function notUtf8Hint(path: string, err: unknown): string {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !path.includes('\uFFFD')) return '';
+  return ' (if the name is not valid UTF-8: oqfwd takes names as UTF-8, so give the file on standard input, oqfwd < FILE)';
+}
+
 export function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
@@ -170,7 +179,7 @@ export async function* sourceItems(source: Source, control: SourceControl, stdin
       fh = await open(source.path, 'r');
     } catch (err) {
       control.reading(null);
-      control.onError(name, describeError(err));
+      control.onError(name, describeError(err) + notUtf8Hint(source.path, err));
       return;
     }
     if (source.key !== undefined || offset > 0) {
