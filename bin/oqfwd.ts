@@ -8,6 +8,9 @@ import { EXIT } from '../lib/exit.js';
 // SIGUSR2 ("reopen your logs" in some setups, like SIGUSR1) must not end a forwarder: oqfwd
 // has no log file of its own to reopen, so it is ignored.
 process.on('SIGUSR2', () => {});
+// A file size limit (ulimit -f) reached by the state file or an output file must be a write
+// that fails (EFBIG), reported like a full disk, not a death without a word (SIGXFSZ's default).
+process.on('SIGXFSZ', () => {});
 
 // The only place that touches the process: argv in, exit status out. What a run needs is
 // loaded only for a run, so that --help and --version start fast.

@@ -247,3 +247,42 @@ t.test('between: a file that was at the name only between two looks is found aft
     t.same(await paths([live + '.3.zst', live + '.1']), [live + '.1'], 'found inside an archive');
   }
 });
+
+t.test('a state file that cannot be saved (the disk full: a file size limit) is exit 7; the saved state stays whole and the next run sends again, losing nothing', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('./helpers.js');
+  const d = emptyDir(join(dir, 'full'));
+  const state = join(d, 'state.json');
+  const files = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => join(d, `${n}.log`));
+  // Six inputs make the state about 2 KiB, over a limit of 1 KiB; the lock file fits.
+  const run = (limit: boolean): Promise<{ code: number | null; out: string; err: string }> =>
+    new Promise((resolve) => {
+      // A clean environment: tap's NODE_OPTIONS hooks write files of their own, under the limit too.
+      // sh counts the limit in blocks of 512 bytes.
+      const child = spawn('sh', ['-c', `${limit ? 'ulimit -f 2; ' : ''}exec "$0" "$@"`, process.execPath, BIN, '--state', state, ...files], { env: { PATH: process.env.PATH } });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+      child.on('close', (code, signal) => resolve({ code, out, err: err + (signal === null ? '' : `(killed by ${signal})`) }));
+    });
+  const seqs = (out: string): string[] => out.split('\n').filter((l) => l !== '').map((l) => /"file":"(\w)","seq":"(\d+)"/.exec(l)!.slice(1).join(''));
+  files.forEach((f, i) => writeFileSync(f, lines(0, 100, 'abcdef'[i])));
+  const first = await run(false);
+  t.equal(first.code, 0, first.err);
+  t.equal(seqs(first.out).length, 600);
+  const saved = readFileSync(state, 'utf8');
+  t.ok(saved.length > 1024, `the state is ${saved.length} bytes, over the limit`);
+
+  files.forEach((f, i) => appendFileSync(f, lines(100, 200, 'abcdef'[i])));
+  const full = await run(true);
+  t.equal(full.code, 7, `exit 7: the state could not be written ${full.err}`);
+  t.match(full.err, /--state .*state\.json: cannot save: .*(EFBIG|too large).*; the next run may send again what this one delivered/i);
+  t.equal(seqs(full.out).length, 600, 'the events were written all the same');
+  t.equal(readFileSync(state, 'utf8'), saved, 'the state on disk is the last good one, whole');
+  t.same(readdirSync(d).filter((n) => n.startsWith('.') || n.endsWith('.lock')), [], 'no temporary file and no lock left');
+
+  const again = await run(false);
+  t.equal(again.code, 0, again.err);
+  t.same(seqs(again.out), seqs(full.out), 'the next run sends again exactly what the failed one could not record');
+});
