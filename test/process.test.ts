@@ -84,7 +84,7 @@ t.test('a stdout closed before the start is a quiet exit too', async (t) => {
   t.equal(err.text, '');
 });
 
-t.test('a stdout closed at the start (>&-) is exit 4 with a message, not silent success; > /dev/null is fine', async (t) => {
+t.test('a stdout closed at the start (>&-) or full is exit 4 with a message, not silent success; > /dev/null is fine', async (t) => {
   const sh = (redirect: string): ChildProcessWithoutNullStreams =>
     spawn('sh', ['-c', `exec "$0" "$1" --stats samples/osqueryd.results.log ${redirect}`, process.execPath, BIN], { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' } });
   const closed = sh('>&-');
@@ -97,6 +97,10 @@ t.test('a stdout closed at the start (>&-) is exit 4 with a message, not silent 
   t.equal((await exited(discarded)).code, 0);
   t.notMatch(err2.text, /closed/);
   t.match(err2.text, /stats: events +[1-9]/m);
+  const full = sh('> /dev/full');
+  const err3 = collect(full.stderr);
+  t.equal((await exited(full)).code, 4, 'a full disk under stdout is exit 4');
+  t.match(err3.text, /^oqfwd: cannot write output: ENOSPC/);
 });
 
 for (const [signal, status] of [
