@@ -122,3 +122,23 @@ t.test('--help shows the options in groups: input, shaping, output, delivery, di
   const headings = [...r.stdout.matchAll(/^([A-Z][^\n]*):$/gm)].map((m) => m[1]);
   t.same(headings, ['Usage: oqfwd [options] [FILE...]', 'Arguments', 'Input', 'Selection and shaping', 'Output', 'Delivery (-o tcp, tls, relp)', 'Diagnostics'].filter((h) => !h.startsWith('Usage')));
 });
+
+t.test('SECURITY.md: every test it cites exists, by file and title', async (t) => {
+  const security = readFileSync(ROOT + 'SECURITY.md', 'utf8').replace(/\s*\n\s*/g, ' ');
+  const files = new Set(readdirSync(ROOT + 'test'));
+  let titles = 0;
+  // `name.test.ts` ("a title…", "another…"): each quoted title is the start of a test's title there.
+  for (const m of security.matchAll(/`([\w-]+\.test\.ts)`(?: \(([^)]*(?:\([^)]*\)[^)]*)*)\))?/g)) {
+    const [, file, inside] = m;
+    t.ok(files.has(file!), `${file} exists`);
+    if (!files.has(file!) || inside === undefined) continue;
+    const source = readFileSync(`${ROOT}test/${file}`, 'utf8');
+    for (const q of inside.matchAll(/"([^"]+)"/g)) {
+      // An ellipsis stands for what is left out (or a template's value): each part must be there.
+      const parts = q[1]!.split('…').map((p) => p.trim()).filter((p) => p !== '');
+      titles++;
+      t.ok(parts.every((p) => source.includes(p)), `${file} has a test "${q[1]}"`);
+    }
+  }
+  t.ok(titles >= 15, `${titles} titles checked`);
+});
