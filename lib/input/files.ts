@@ -68,7 +68,6 @@ export interface Input extends Readable {
   rescan(): void;
 }
 
-/** strerror-like text for the usual file errors, so reports read like cat's. */
 /**
  * Node decodes argv as UTF-8, so a name that is not UTF-8 arrives with U+FFFD in place of its
  * bytes and names no file: say how to read it all the same.
@@ -78,6 +77,7 @@ function notUtf8Hint(path: string, err: unknown): string {
   return ' (if the name is not valid UTF-8: oqfwd takes names as UTF-8, so give the file on standard input, oqfwd < FILE)';
 }
 
+/** strerror-like text for the usual file errors, so reports read like cat's. */
 export function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
