@@ -10,21 +10,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { BIN, emptyDir, line, scratch, sleep, tracked, waitFor } from './helpers.js';
+import { BIN, emptyDir, line, rng, scratch, sleep, tracked, waitFor } from './helpers.js';
 
 const root = scratch('follow-model');
 const hasZstd = spawnSync('zstd', ['--version']).status === 0;
 
-/** mulberry32: small, seedable, good enough to pick operations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Run {
   out: string;

@@ -5,13 +5,10 @@
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import t from 'tap';
-import { Converter, type ConvertOptions } from '../lib/convert.js';
-import { DEFAULT_MAX_LINE } from '../lib/cli.js';
+import type { ConvertOptions } from '../lib/convert.js';
 import { parseGlogHeader, parseGlogLine } from '../lib/glog.js';
-import { Reporter } from '../lib/report.js';
-import { linesRead, newStats, type Stats } from '../lib/stats.js';
-import { parseZone } from '../lib/timezone.js';
-import { BIN, tracked } from './helpers.js';
+import { linesRead, type Stats } from '../lib/stats.js';
+import { BIN, convert, tracked } from './helpers.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20261202;
@@ -177,34 +174,11 @@ const hostile = fc
 
 // ---- running ------------------------------------------------------------------------------
 
-interface Run {
-  out: Buffer;
-  stats: Stats;
-  reports: string;
-}
-
-function run(chunks: Buffer[], opts: Partial<ConvertOptions> = {}): Run {
-  const stats = newStats();
-  let reports = '';
-  const base: ConvertOptions = { flatten: false, unparsed: 'forward', maxLine: DEFAULT_MAX_LINE, zone: parseZone('UTC'), host: 'fuzz-host' };
-  const c = new Converter({ ...base, ...opts }, stats, new Reporter((s) => (reports += s)));
-  const out: Buffer[] = [];
-  const drain = (): void => {
-    out.push(Buffer.from(c.take()));
-    while (c.busy) {
-      c.resume();
-      out.push(Buffer.from(c.take()));
-    }
-  };
-  c.open('fuzz.log');
-  for (const chunk of chunks) {
-    c.data(chunk);
-    drain();
-  }
-  c.close();
-  drain();
-  return { out: Buffer.concat(out), stats, reports };
-}
+/** The converter over `chunks`, as the suite's other tests run it. */
+const run = (chunks: Buffer[], opts: Partial<ConvertOptions> = {}): { out: Buffer; stats: Stats; reports: string } => {
+  const r = convert(chunks, opts, 'fuzz.log');
+  return { out: r.bytes, stats: r.stats, reports: r.reports };
+};
 
 /**
  * Lines in `bytes` as oqfwd counts them: each `\n` ends one and a last line may lack it; in a
@@ -234,13 +208,18 @@ function lineCount(bytes: Buffer): number {
 /** `s` with each lone surrogate as U+FFFD (String.prototype.toWellFormed, Node >= 20). */
 const wellFormedText = (s: string): string => (s as string & { toWellFormed(): string }).toWellFormed();
 
+/** Sets `o[k]` as an own data property, so that a `__proto__` key is data, as JSON.parse makes it. */
+const put = (o: Record<string, unknown>, k: string, v: unknown): void => {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+};
+
 /** What a JSON reader sees in a line: parsed, with lone surrogates as U+FFFD (the documented rule). */
 function wellFormed(v: unknown): unknown {
   if (typeof v === 'string') return wellFormedText(v);
   if (Array.isArray(v)) return v.map(wellFormed);
   if (v !== null && typeof v === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) Object.defineProperty(o, wellFormedText(k), { value: wellFormed(x), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(v)) put(o, wellFormedText(k), wellFormed(x));
     return o;
   }
   return v;
@@ -252,12 +231,12 @@ function expected(line: string, kind: string): Record<string, unknown> {
   const numeric = kind === 'status' ? ['unixTime', 'severity', 'line'] : ['unixTime', 'epoch', 'counter'];
   for (const k of numeric) if (typeof o[k] === 'string' && /^\d+$/.test(o[k] as string)) o[k] = Number(o[k]);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) Object.defineProperty(out, /^_*kind$/.test(k) ? `_${k}` : k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(o)) put(out, /^_*kind$/.test(k) ? `_${k}` : k, v);
   return out;
 }
 const withoutKind = (e: Record<string, unknown>): Record<string, unknown> => {
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) if (k !== 'kind') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(e)) if (k !== 'kind') put(o, k, v);
   return o;
 };
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

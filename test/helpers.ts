@@ -23,6 +23,8 @@ export const SHARED_CORPUS = fileURLToPath(new URL('../../../shared/corpus/publi
 
 export interface Converted {
   out: string;
+  /** The output as the converter made it, byte for byte. */
+  bytes: Buffer;
   events: Array<Record<string, unknown>>;
   stats: Stats;
   reports: string;
@@ -36,26 +38,38 @@ export function convert(chunks: string | Buffer | Array<string | Buffer>, opts: 
   let reports = '';
   const base: ConvertOptions = { flatten: false, unparsed: 'forward', maxLine: DEFAULT_MAX_LINE, zone: parseZone('UTC'), host: 'test-host' };
   const c = new Converter({ ...base, ...opts } as ConvertOptions, stats, new Reporter((t) => (reports += t)));
-  let out = '';
+  const made: Buffer[] = [];
   c.open(name);
   for (const chunk of Array.isArray(chunks) ? chunks : [chunks]) {
     c.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    out += drain(c);
+    drain(c, made);
   }
   if (!c.failure) c.close();
-  out += drain(c);
+  drain(c, made);
+  const bytes = Buffer.concat(made);
+  const out = bytes.toString('utf8');
   const events = out === '' ? [] : out.replace(/\n$/, '').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { out, events, stats, reports, failure: c.failure };
+  return { out, bytes, events, stats, reports, failure: c.failure };
 }
 
-/** Everything the converter has to give, resuming it while it is busy (as the pipeline does). */
-function drain(c: Converter): string {
-  let out = c.take().toString('utf8');
+/** Everything the converter has to give, resuming it while it is busy (as the pipeline does); copied, as its buffers are reused. */
+function drain(c: Converter, into: Buffer[]): void {
+  into.push(Buffer.from(c.take()));
   while (c.busy) {
     c.resume();
-    out += c.take().toString('utf8');
+    into.push(Buffer.from(c.take()));
   }
-  return out;
+}
+
+/** mulberry32: a small, seedable pseudo-random sequence in [0, 1), the same for the same seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export interface CliResult {

@@ -86,21 +86,15 @@ t.test('a FIFO: read like a pipe, and a SIGTERM while it waits for a writer ends
 t.test('signals at random points of --state runs: across the runs every line comes out exactly once, in order', async (t) => {
   const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const { line: numberedLine, scratch } = await import('./helpers.js');
+  const { line: numberedLine, rng, scratch } = await import('./helpers.js');
   const dir = scratch('random-signals');
   const file = join(dir, 'r.log');
   const state = join(dir, 'state.json');
   const n = 100_000;
   writeFileSync(file, Array.from({ length: n }, (_, i) => numberedLine(i)).join(''));
-  // A seeded sequence (mulberry32): the same points on every run of the suite; what lands
-  // where depends on the machine's speed, and the invariant holds whatever it is.
-  let seed = 20261202;
-  const random = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  // A seeded sequence: the same points on every run of the suite; what lands where depends
+  // on the machine's speed, and the invariant holds whatever it is.
+  const random = rng(20261202);
   const noise = ['SIGUSR1', 'SIGHUP', 'SIGUSR2'] as const;
   const out: string[] = [];
   const codes: Array<number | null> = [];

@@ -1,7 +1,7 @@
 // Torture: any chunking, split UTF-8, CRLF, no final newline, huge lines.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { CORPUS, cli, convert, parseLines, ROOT } from './helpers.js';
+import { CORPUS, cli, convert, parseLines, rng, ROOT } from './helpers.js';
 import { LINES } from './fixtures.js';
 
 const mixed = Buffer.from(
@@ -13,15 +13,6 @@ const mixed = Buffer.from(
   ].join('\r\n') + readFileSync(CORPUS + 'beats-filebeat-osquery-darwin.excerpt.log', 'utf8') + '{"name":"last","columns":{},"action":"added"}',
 );
 
-/** A deterministic pseudo-random sequence (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('byte-at-a-time input gives the same output as one chunk', async (t) => {
   const whole = convert(mixed);
