@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { cpuOf, freePort, imrelpConfig } from './harness.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DATA = ROOT + 'bench/data/';
@@ -222,15 +223,6 @@ function counter(expect, mode = 'tcp') {
   });
 }
 
-function cpuOf(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks
-  } catch {
-    return NaN;
-  }
-}
-
 /**
  * rsyslog reading `file` with imfile, parsing each line with mmjsonparse and sending it as
  * JSON (ended by `end`) through the action `output`, after loading `modules`.
@@ -363,17 +355,6 @@ async function listening(port) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-const freePort = async () => {
-  const { createServer } = await import('node:net');
-  return new Promise((r) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = srv.address().port;
-      srv.close(() => r(port));
-    });
-  });
-};
-
 const countLines = (path) => {
   const b = readFileSync(path);
   let n = 0;
@@ -404,18 +385,8 @@ async function relpRun(kind, file, expect) {
   const port = await freePort();
   const tcpPort = await freePort();
   const out = work + 'out.log';
-  const rx = rsyslog(
-    work + 'rx/',
-    `global(workDirectory="${work}rx" maxMessageSize="64m")
-main_queue(queue.type="Direct")
-module(load="imrelp")
-input(type="imrelp" port="${port}" address="127.0.0.1" maxDataSize="64m")
-module(load="imtcp" maxSessions="4")
-input(type="imtcp" port="${tcpPort}" address="127.0.0.1")
-template(name="event" type="string" string="%msg%\\n")
-action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriting="off")
-`,
-  );
+  const extra = `module(load="imtcp" maxSessions="4")\ninput(type="imtcp" port="${tcpPort}" address="127.0.0.1")\n`;
+  const rx = rsyslog(work + 'rx/', imrelpConfig({ work: work + 'rx', port, out, extra }));
   await listening(port);
   await listening(tcpPort);
   const started = process.hrtime.bigint();

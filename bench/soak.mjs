@@ -11,10 +11,10 @@
 // clean close, SIGUSR2, and SIGKILL).
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuOf, freePort, imrelpConfig } from './harness.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const OQFWD = join(ROOT, 'dist/bin/oqfwd.js');
@@ -57,28 +57,11 @@ function track(child) {
 
 const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
 
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 // ---- the receiver -----------------------------------------------------------------------
 
 const port = await freePort();
 const conf = join(dir, 'rsyslog.conf');
-writeFileSync(
-  conf,
-  `global(workDirectory="${dir}" maxMessageSize="64m")
-main_queue(queue.type="Direct")
-module(load="imrelp")
-input(type="imrelp" port="${port}" address="127.0.0.1" maxDataSize="64m")
-template(name="event" type="string" string="%msg%\\n")
-action(type="omfile" file="${out}" template="event" flushOnTXEnd="on" asyncWriting="off")
-`,
-);
+writeFileSync(conf, imrelpConfig({ work: dir, port, out }));
 
 function startReceiver() {
   if (OUTPUT === 'relp') {
@@ -121,14 +104,6 @@ function startOqfwd() {
 function rssKiB(pid) {
   try {
     return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-  } catch {
-    return NaN;
-  }
-}
-function cpuSeconds(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
   } catch {
     return NaN;
   }
@@ -203,7 +178,7 @@ const total = seq;
 say(`${total} events written in ${Math.round((Date.now() - started) / 1000)} s; waiting for the receiver to have them all`);
 const caughtUp = Date.now();
 while (received(total).missing > 0 && Date.now() - caughtUp < 120_000 && oq.exitCode === null) await sleep(1000);
-const cpu = cpuSeconds(oq.pid);
+const cpu = cpuOf(oq.pid);
 samples.push([Math.round((Date.now() - started) / 1000), rssKiB(oq.pid)]);
 oq.kill('SIGTERM');
 await exited(oq);
