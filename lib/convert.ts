@@ -1,9 +1,9 @@
 import type { InputItem, Start, Track } from './input/files.js';
 import { fromBinary, isConcatenated, isSafe, needsEscape, quote, skipSpace, skipValue, toBinary, type RawMember } from './json-raw.js';
-import { scanObjectLine } from './json-scan.js';
+import { scanObjectLine, scanValue } from './json-scan.js';
 import { LineSplitter, type LineHandler, type Piece } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
-import { canSplice, classify, encodeRecord, kindOf, RowWriter, stringValue, type RecordKind, type RowShape, type Shape } from './record.js';
+import { canSplice, classify, kindOf, RowWriter, stringValue, type RecordKind, type RowShape, type Shape, writeRecord } from './record.js';
 import { clashes, lineFacts, NO_SHAPING, numberOf, rawOf, Shaper, textOf, type ShapeOptions } from './shape.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
@@ -346,7 +346,7 @@ export class Converter implements LineHandler {
    */
   private json(text: string, start: number, lineNo: number, inLine = true): void {
     const safe = (inLine && this.piece!.isSafe()) || isSafe(text);
-    const members = objectLine(text, start, safe);
+    const members = scanObjectLine(text, start, safe);
     if (members !== null) {
       this.record(text, start, members, lineNo, true, safe);
       return;
@@ -424,7 +424,7 @@ export class Converter implements LineHandler {
       this.out.write(text.slice(start + 1));
       this.out.byte(10);
     } else {
-      this.out.write(encodeRecord(text, start, members, kind, extra));
+      writeRecord(this.out, text, start, members, kind, extra, safe);
     }
     stats.events++;
   }
@@ -452,7 +452,7 @@ export class Converter implements LineHandler {
       const counted = g.first;
       g.first = false;
       const safe = isSafe(piece);
-      const members = objectLine(piece, 0, safe);
+      const members = scanObjectLine(piece, 0, safe);
       if (members === null) this.unparsed(piece, g.lineNo, invalidJson(piece), counted);
       else this.record(piece, 0, members, g.lineNo, counted, safe);
     }
@@ -705,26 +705,21 @@ function statusFields(sh: Shaper, p: StatusRecord): string {
   return sh.fields(time, id);
 }
 
+/** True when the binary string `text` is one JSON value, white space around it allowed. */
 function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
+  const end = scanValue(text, skipSpace(text, 0));
+  return end !== -1 && skipSpace(text, end) === text.length;
 }
 
 /**
- * The top-level members of a JSON object line, or null when it is not one. The scanner
- * leaves raw control characters inside strings to isSafe: a line that is not `safe` is
- * validated by JSON.parse first.
+ * Above this length, a line that is no JSON is not handed to JSON.parse for its words: up to
+ * the error, JSON.parse builds every value it read, many times the line's size.
  */
-function objectLine(text: string, start: number, safe: boolean): RawMember[] | null {
-  return safe || isJson(text) ? scanObjectLine(text, start) : null;
-}
+const EXPLAIN_MAX = 1024 * 1024;
 
 /** Why the binary string `text` is no JSON, in JSON.parse's words, for people. */
 function invalidJson(text: string): string {
+  if (text.length > EXPLAIN_MAX) return `invalid JSON (a line over ${EXPLAIN_MAX} bytes is not parsed again to say where)`;
   try {
     JSON.parse(fromBinary(text)); // the real text, so that quoted input reads right
     return 'invalid JSON';

@@ -182,6 +182,11 @@ export function makeSafe(s: string): string {
   return fromBinary(safeBinary(toBinary(s)));
 }
 
+/** Where text is written a piece at a time (an OutputBuffer, or a list of pieces). */
+export interface TextSink {
+  write(s: string): void;
+}
+
 /**
  * {@link makeSafe} on a binary string (its UTF-8 bytes, one per character), without decoding
  * it: every character it escapes is ASCII or a fixed UTF-8 sequence (C1 is C2 80-9F, U+2028
@@ -190,14 +195,23 @@ export function makeSafe(s: string): string {
  */
 function safeBinary(s: string): string {
   const parts: string[] = [];
-  let from = 0;
+  writeSafe(s, 0, s.length, { write: (p) => void parts.push(p) });
+  return parts.length === 1 ? parts[0]! : parts.join('');
+}
+
+/**
+ * `s[from, to)` (valid JSON text, binary, starting outside any string) made safe as
+ * {@link makeSafe} does, written to `out` a piece at a time: the safe stretches between
+ * escapes go as slices of `s`, so a long line is never copied into a string of its own.
+ */
+export function writeSafe(s: string, from: number, to: number, out: TextSink): void {
   let inString = false;
-  const n = s.length;
   const cut = (i: number, skip: number, add: string): void => {
-    parts.push(s.slice(from, i), add);
+    if (i > from) out.write(s.slice(from, i));
+    if (add !== '') out.write(add);
     from = i + skip;
   };
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (!inString) {
       if (c === QUOTE) inString = true;
@@ -237,9 +251,7 @@ function safeBinary(s: string): string {
       }
     }
   }
-  if (from === 0) return s;
-  parts.push(s.slice(from));
-  return parts.join('');
+  if (to > from) out.write(s.slice(from, to));
 }
 
 // A binary string with none of these needs no escaping at all: quotes, backslashes, C0

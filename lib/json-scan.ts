@@ -7,10 +7,10 @@ import { decodeString, skipSpace, type RawMember } from './json-raw.js';
  * recognise and forward a line, and `JSON.parse` would spend most of its time building
  * objects that are thrown away.
  *
- * It works on binary strings (see lines.ts) that are valid UTF-8, and it does not reject
- * raw control characters inside strings: callers test every line for those anyway
- * (`isSafe` in json-raw.ts) and send such lines to `JSON.parse`.
- * Nesting depth costs no stack: the scanner keeps its own.
+ * It works on binary strings (see lines.ts) that are valid UTF-8. A raw control character
+ * (U+0000-U+001F) is white space between tokens or an error inside a string, as for
+ * JSON.parse; a caller that knows a line has none says so, and the line is not searched
+ * for them. Nesting depth costs no stack: the scanner keeps its own.
  */
 
 const QUOTE = 34;
@@ -20,6 +20,15 @@ const BACKSLASH = 92;
 // none: most lines have no backslash, and looking again for every string would make the
 // scan quadratic. Reset for each text scanned.
 let nextBackslash = -1;
+// The same for raw control characters, which may stand between tokens but not in a string.
+let nextControl = -1;
+const CONTROL = /[\u0000-\u001f]/g;
+
+/** The offset of the first raw control character at or after `from`, or Infinity. */
+function controlAt(s: string, from: number): number {
+  CONTROL.lastIndex = from;
+  return CONTROL.exec(s)?.index ?? Infinity;
+}
 
 /** Where the string starting at the quote `i` ends (past its closing quote), or -1. */
 function scanString(s: string, i: number): number {
@@ -32,7 +41,10 @@ function scanString(s: string, i: number): number {
       if (nextBackslash === -1) nextBackslash = Infinity;
     }
     const b = nextBackslash;
-    if (b > q) return q + 1;
+    if (b > q) {
+      if (nextControl <= i) nextControl = controlAt(s, i + 1);
+      return nextControl < q ? -1 : q + 1;
+    }
     // An escape before the quote: check it, then go on after it.
     const e = s.charCodeAt(b + 1);
     if (e === 117) {
@@ -91,6 +103,7 @@ function scanKey(s: string, i: number): number {
 /** Where the value starting at `i` ends, or -1 when it is not valid JSON. */
 export function scanValue(s: string, i: number): number {
   nextBackslash = -1;
+  nextControl = -1;
   return value(s, i);
 }
 
@@ -148,10 +161,12 @@ function value(s: string, i: number): number {
 
 /**
  * The top-level members of the line `s` if it is exactly one JSON object (from `start`,
- * optionally followed by white space), else null.
+ * optionally followed by white space), else null. `noControls`: the caller knows `s` has
+ * no raw control character (default false: it is searched for them, once).
  */
-export function scanObjectLine(s: string, start: number): RawMember[] | null {
+export function scanObjectLine(s: string, start: number, noControls = false): RawMember[] | null {
   nextBackslash = -1;
+  nextControl = noControls ? Infinity : -1;
   if (s.charCodeAt(start) !== 123) return null;
   const out: RawMember[] = [];
   let i = skipSpace(s, start + 1);

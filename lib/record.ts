@@ -1,4 +1,4 @@
-import { arrayElements, decodeString, isSafe, objectMembers, safe, type RawMember } from './json-raw.js';
+import { arrayElements, decodeString, isSafe, objectMembers, safe, writeSafe, type RawMember, type TextSink } from './json-raw.js';
 
 /** What an output event is: the value of its `kind` field. */
 export type Kind = 'result' | 'batch' | 'snapshot' | 'status' | 'unparsed';
@@ -124,20 +124,26 @@ function member(s: string, m: RawMember, numeric: ReadonlySet<string>, kind: str
 
 /**
  * One event for the whole line `s` (a binary string, see lines.ts, holding a JSON object
- * that starts at `start`, with the top-level `members` found by the scanner):
- * the input's own bytes with `"kind"` put first. Only when a field must change is the
- * line taken apart, and then only into raw member slices.
+ * that starts at `start`, with the top-level `members` found by the scanner), written to
+ * `out`: the input's own bytes with `"kind"` put first. Only when a field must change is the
+ * line taken apart, and then only into raw member slices. `clean`: `s` is known to be
+ * {@link isSafe} (default: it is tested). What needs escaping is escaped on the way out, so
+ * a long line is not copied into a string of its own first.
  */
-export function encodeRecord(s: string, start: number, members: RawMember[], kind: RecordKind, extra = ''): string {
-  const numeric = NUMERIC[kind];
+export function writeRecord(out: TextSink, s: string, start: number, members: RawMember[], kind: RecordKind, extra = '', clean = isSafe(s)): void {
+  const put = clean ? (t: string): void => out.write(t) : (t: string): void => writeSafe(t, 0, t.length, out);
+  out.write('{"kind":"' + kind + '"' + extra);
   if (canSplice(s, members, kind)) {
-    const out = '{"kind":"' + kind + '"' + extra + ',' + s.slice(start + 1) + '\n';
-    return isSafe(s) ? out : safe(out);
+    out.write(',');
+    if (clean) out.write(s.slice(start + 1));
+    else writeSafe(s, start + 1, s.length, out);
+    out.write('\n');
+    return;
   }
-  let out = '{"kind":"' + kind + '"' + extra;
+  const numeric = NUMERIC[kind];
   const own = kindField(members);
-  for (const m of members) out += ',' + member(s, m, numeric, own);
-  return safe(out + '}\n');
+  for (const m of members) put(',' + member(s, m, numeric, own));
+  out.write('}\n');
 }
 
 /**

@@ -19,8 +19,16 @@ function parses(s: string): boolean {
 /** What the scanner says of a line: a JSON object, or not. */
 function scans(s: string): boolean {
   const b = toBinary(s);
-  const start = b.length - b.trimStart().length;
+  const start = b.length - b.replace(/^[ \t\r\n]+/, '').length;
   return scanObjectLine(b, start) !== null;
+}
+
+/** What the scanner says of a text: one JSON value, white space around it allowed, or not. */
+function scansValue(s: string): boolean {
+  const b = toBinary(s);
+  const start = b.length - b.replace(/^[ \t\r\n]+/, '').length;
+  const end = scanValue(b, start);
+  return end !== -1 && /^[ \t\r\n]*$/.test(b.slice(end));
 }
 
 function isObjectLine(s: string): boolean {
@@ -35,7 +43,8 @@ const cases = [
   '{"a":[,1]}', '{"a":tru}', '{"a":nul}', '{"a":1}x', '{"a":1} {"b":2}', '{"a":[1 2]}', '{"a":{"b"}}',
   '{"a":"unterminated', '{"a":1', '{"a":[', '{', '{"":""}', '{"a":"é€😀"}', '{"a":1}\t', '{"a":NaN}',
   '{"a":Infinity}', '{"a":-01}', '{"a":1E5}', '{"a":0e0}', '{"a":"\\uD83D\\uDE00"}', '{"a":[[[[[]]]]]}',
-  '{"a":[{"b":[{"c":"d"}]}],"e":"\\\\"}', '{"a":"b\\\\"}', '{"a":"b\\\\\\"c"}', '{"a":true,"b":false,"c":null}',
+  '{"a":[{"b":[{"c":"d"}]}],"e":"\\\\"}', '{"a":\t1,\r\n"b":2}', '{"a":"x\ty"}', '{"a":"\u0001"}', '{"\u001f":1}',
+  '{"a":"b",\u000b"c":1}', '{"a":"ok"}\t', '{"a":"\u007f\u0085\u2028"}', '{"a":"b\\\\"}', '{"a":"b\\\\\\"c"}', '{"a":true,"b":false,"c":null}',
 ];
 
 t.test('agrees with JSON.parse on hand-picked cases', async (t) => {
@@ -61,7 +70,8 @@ t.test('agrees with JSON.parse on thousands of mutated real lines', async (t) =>
     ...readFileSync(CORPUS + 'beats-filebeat-osquery-darwin.excerpt.log', 'utf8').split('\n').filter(Boolean),
     '{"a":[1,-2.5e-3,true,false,null,{"b":"\\u0041\\\\\\""}],"c":""}',
   ];
-  const alphabet = '{}[]":,\\ -+.0123456789eEtrufalsn/bu"';
+  // Raw controls too: white space between tokens, an error inside a string.
+  const alphabet = '{}[]":,\\ -+.0123456789eEtrufalsn/bu"\t\r\n\u0001\u001f';
   let seed = 7;
   const rnd = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -69,6 +79,7 @@ t.test('agrees with JSON.parse on thousands of mutated real lines', async (t) =>
   };
   let disagreements = 0;
   let accepted = 0;
+  let withControls = 0;
   const N = 20000;
   for (let k = 0; k < N; k++) {
     let s = real[rnd(real.length)]!;
@@ -85,14 +96,15 @@ t.test('agrees with JSON.parse on thousands of mutated real lines', async (t) =>
           s = s.slice(0, at) + alphabet[rnd(alphabet.length)] + s.slice(at + 1); // replace
       }
     }
-    if (/[\u0000-\u001f]/.test(s)) continue; // the scanner leaves those to isSafe
     const want = isObjectLine(s);
     if (want) accepted++;
-    if (scans(s) !== want) {
+    if (/[\u0000-\u001f]/.test(s)) withControls++;
+    if (scans(s) !== want || scansValue(s) !== parses(s)) {
       disagreements++;
       if (disagreements <= 5) t.fail(`disagrees on ${JSON.stringify(s)}: JSON.parse says ${want}`);
     }
   }
   t.equal(disagreements, 0, `${N} mutations, ${accepted} still valid`);
   t.ok(accepted > N / 20, 'enough mutations stay valid to test acceptance too');
+  t.ok(withControls > N / 20, `${withControls} of them hold a raw control character`);
 });

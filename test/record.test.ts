@@ -1,7 +1,15 @@
 import t from 'tap';
 import { scanObjectLine } from '../lib/json-scan.js';
-import { classify, encodeRecord, INPUT_KIND_FIELD, kindOf, RowWriter } from '../lib/record.js';
+import { classify, INPUT_KIND_FIELD, kindOf, RowWriter, writeRecord, type RecordKind } from '../lib/record.js';
+import type { RawMember } from '../lib/json-raw.js';
 import { LINES } from './fixtures.js';
+
+/** writeRecord's output as one string. */
+function encodeRecord(s: string, start: number, ms: RawMember[], kind: RecordKind, extra = ''): string {
+  const parts: string[] = [];
+  writeRecord({ write: (p) => void parts.push(p) }, s, start, ms, kind, extra);
+  return parts.join('');
+}
 
 function parse(s: string): Record<string, unknown> {
   return JSON.parse(s) as Record<string, unknown>;
