@@ -48,7 +48,9 @@ const cases = [
 ];
 
 t.test('agrees with JSON.parse on hand-picked cases', async (t) => {
-  for (const c of cases) t.equal(scans(c), isObjectLine(c), c);
+  // Named in ASCII: a raw control character or U+2028 in a name would break the TAP stream.
+  const ascii = (c: string): string => JSON.stringify(c).replace(/[^\x20-\x7e]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+  for (const c of cases) t.equal(scans(c), isObjectLine(c), ascii(c));
 });
 
 t.test('finds the top-level members', async (t) => {
