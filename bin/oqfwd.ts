@@ -57,8 +57,12 @@ try {
     running.done.then(
       (code) => {
         process.exitCode = code;
-        process.removeAllListeners('SIGINT');
-        process.removeAllListeners('SIGTERM');
+        // The run is over, all it read delivered: a signal while the process winds down
+        // ends it at once with that status, not by the default action (killed, no status).
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+          process.removeAllListeners(signal);
+          process.once(signal, () => process.exit(code));
+        }
       },
       (err: unknown) => internalError(err),
     );
