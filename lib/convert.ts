@@ -1,10 +1,11 @@
 import type { InputItem, Start, Track } from './input/files.js';
-import { fromBinary, isConcatenated, isSafe, needsEscape, quote, skipSpace, skipValue, toBinary, type RawMember } from './json-raw.js';
+import { fromBinary, isConcatenated, isSafe, needsEscape, quote, skipSpace, skipValue, toBinary, writeQuoted, writeRange, type JsonText, type RawMember } from './json-raw.js';
+import { LineBytes } from './line-bytes.js';
 import { scanObjectLine, scanValue } from './json-scan.js';
-import { LineSplitter, type LineHandler, type Piece } from './lines.js';
+import { LineSplitter, Piece, type LineHandler } from './lines.js';
 import { looksLikeGlog, parseGlogHeader, parseGlogLine, dateFromFileName, type GlogLine } from './glog.js';
 import { canSplice, classify, kindOf, RowWriter, stringValue, type RecordKind, type RowShape, type Shape, writeRecord } from './record.js';
-import { clashes, lineFacts, NO_SHAPING, numberOf, rawOf, Shaper, textOf, type ShapeOptions } from './shape.js';
+import { clashes, lineFacts, NO_SHAPING, numberOf, rawOf, Shaper, textOf, type IdPart, type ShapeOptions } from './shape.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { Reporter } from './report.js';
 import type { Stats } from './stats.js';
@@ -44,6 +45,8 @@ export interface ConvertOptions {
   now?: () => number;
   /** Which events are written and what is added to them (see shape.ts). Default: every event, as it is. */
   shape?: ShapeOptions;
+  /** Lines this long or longer are converted from their bytes (see lines.ts). Default LONG_LINE, 1 MiB. */
+  longLine?: number;
 }
 
 /** `{"kind":"…"`: what goes before added members (see shape.ts) and then a spliced line's own bytes. */
@@ -142,7 +145,7 @@ export class Converter implements LineHandler {
     private readonly stats: Stats,
     private readonly reporter: Reporter,
   ) {
-    this.splitter = new LineSplitter(opts.maxLine);
+    this.splitter = new LineSplitter(opts.maxLine, undefined, opts.longLine);
     this.clock = new StatusClock(opts.zone, opts.now);
     this.host = toBinary(opts.host);
     const shaper = new Shaper(opts.shape ?? NO_SHAPING);
@@ -157,7 +160,7 @@ export class Converter implements LineHandler {
   open(name: string, start?: Start, head?: Buffer): void {
     this.file = name;
     this.fileJson = quote(toBinary(name));
-    this.splitter = new LineSplitter(this.opts.maxLine, start);
+    this.splitter = new LineSplitter(this.opts.maxLine, start, this.opts.longLine);
     this.clock = new StatusClock(this.opts.zone, this.opts.now);
     this.host = toBinary(this.opts.host);
     this.named = false;
@@ -249,12 +252,10 @@ export class Converter implements LineHandler {
     const stats = this.stats;
     while (!w.done) {
       if (this.out.length >= OUTPUT_PIECE) return;
-      const e = w.event();
-      if (e === null) {
+      if (!w.write(this.out)) {
         stats.filtered++;
         continue;
       }
-      this.out.write(e);
       stats.events++;
       if (w.rows > 0) stats.rowEvents++;
     }
@@ -296,14 +297,14 @@ export class Converter implements LineHandler {
     return this.out.length;
   }
 
-  /** The events made since the last call, as NDJSON bytes (UTF-8). */
-  take(): Buffer {
+  /** The events made since the last call, as NDJSON bytes (UTF-8), in order. */
+  take(): Buffer[] {
     return this.out.take();
   }
 
-  /** A buffer from take() cut at `ends`, each piece given back on its own (see OutputBuffer.pieces). */
-  pieces(b: Buffer, ends: number[]): Buffer[] {
-    return this.out.pieces(b, ends);
+  /** What take() gave cut at `ends`, each piece given back on its own (see OutputBuffer.pieces). */
+  pieces(taken: Buffer[], ends: number[]): Buffer[][] {
+    return this.out.pieces(taken, ends);
   }
 
   /** A buffer from take() that was written and is held by nobody: its memory is reused. */
@@ -332,6 +333,30 @@ export class Converter implements LineHandler {
     }
   }
 
+  /**
+   * A long line as its bytes: an osquery JSON record is converted from them, without a
+   * string of the whole line (memory stays about the line's size once). Any other line is
+   * read as text, as a short one.
+   */
+  longLine(parts: Buffer[], lineNo: number): void {
+    if (this.fatal) return;
+    const text = new LineBytes(parts);
+    let start = 0;
+    let c = text.charCodeAt(0);
+    while (c === 32 || c === 9) c = text.charCodeAt(++start);
+    if (c === 123) {
+      const safe = isSafe(text);
+      const members = scanObjectLine(text, start, safe);
+      const shape = members === null ? null : classify(text, members);
+      if (shape !== null) {
+        this.record(text, start, members!, shape, true, safe);
+        return;
+      }
+    }
+    const line = text.release();
+    this.line(line, lineNo, new Piece(line), false);
+  }
+
   overlong(lineNo: number, bytes: number): void {
     this.flushStatus();
     this.stats.linesSkipped++;
@@ -348,7 +373,9 @@ export class Converter implements LineHandler {
     const safe = (inLine && this.piece!.isSafe()) || isSafe(text);
     const members = scanObjectLine(text, start, safe);
     if (members !== null) {
-      this.record(text, start, members, lineNo, true, safe);
+      const shape = classify(text, members);
+      if (shape === null) this.notRecord(text, members, lineNo, true);
+      else this.record(text, start, members, shape, true, safe);
       return;
     }
     if (isConcatenated(text)) {
@@ -359,20 +386,20 @@ export class Converter implements LineHandler {
     this.other(text, lineNo, () => invalidJson(text));
   }
 
-  /** A JSON object line; `counted` is false for the second and later objects glued on one line. */
-  private record(text: string, start: number, members: RawMember[], lineNo: number, counted: boolean, safe: boolean): void {
-    const shape = classify(text, members);
-    if (shape === null) {
-      const entry = counted ? journalEntry(text, members) : null;
-      if (entry !== null) {
-        this.journal(entry, text, lineNo);
-        return;
-      }
-      const reason = 'JSON object is not an osquery record';
-      if (counted) this.other(text, lineNo, reason);
-      else this.unparsed(text, lineNo, reason, false);
+  /** A JSON object line that no osquery record shape fits: a journal entry, or unparsed. */
+  private notRecord(text: string, members: RawMember[], lineNo: number, counted: boolean): void {
+    const entry = counted ? journalEntry(text, members) : null;
+    if (entry !== null) {
+      this.journal(entry, text, lineNo);
       return;
     }
+    const reason = 'JSON object is not an osquery record';
+    if (counted) this.other(text, lineNo, reason);
+    else this.unparsed(text, lineNo, reason, false);
+  }
+
+  /** An osquery JSON record of `shape`; `counted` is false for the second and later objects glued on one line. */
+  private record(text: JsonText, start: number, members: RawMember[], shape: Shape, counted: boolean, safe: boolean): void {
     this.flushStatus();
     const stats = this.stats;
     if (!counted) stats.gluedRecords++;
@@ -421,7 +448,7 @@ export class Converter implements LineHandler {
         this.out.write(extra);
         this.out.byte(44); // ,
       }
-      this.out.write(text.slice(start + 1));
+      writeRange(this.out, text, start + 1, text.length);
       this.out.byte(10);
     } else {
       writeRecord(this.out, text, start, members, kind, extra, safe);
@@ -453,8 +480,10 @@ export class Converter implements LineHandler {
       g.first = false;
       const safe = isSafe(piece);
       const members = scanObjectLine(piece, 0, safe);
+      const shape = members === null ? null : classify(piece, members);
       if (members === null) this.unparsed(piece, g.lineNo, invalidJson(piece), counted);
-      else this.record(piece, 0, members, g.lineNo, counted, safe);
+      else if (shape === null) this.notRecord(piece, members, g.lineNo, counted);
+      else this.record(piece, 0, members, shape, counted, safe);
     }
     if (this.rows === null) this.glued = null;
   }
@@ -645,7 +674,9 @@ export class Converter implements LineHandler {
           }
           extra = sh.fields(null, sh.ids ? ['"unparsed"', this.fileJson, String(lineNo), quote(text)] : null);
         }
-        this.out.write(`{"kind":"unparsed"${extra},"file":${this.fileJson},"line":${lineNo},"reason":${quote(toBinary(reason))},"raw":${quote(text)}}\n`);
+        this.out.write(`{"kind":"unparsed"${extra},"file":${this.fileJson},"line":${lineNo},"reason":${quote(toBinary(reason))},"raw":`);
+        writeQuoted(this.out, text);
+        this.out.write('}\n');
         this.stats.events++;
       }
     }
@@ -653,7 +684,7 @@ export class Converter implements LineHandler {
 }
 
 /** The end of the JSON object that a line `s` holds (white space after it left off). */
-function objectEnd(s: string): number {
+function objectEnd(s: JsonText): number {
   let end = s.length;
   for (let c = s.charCodeAt(end - 1); c === 32 || c === 9 || c === 13 || c === 10; c = s.charCodeAt(--end - 1));
   return end;
@@ -663,7 +694,7 @@ function objectEnd(s: string): number {
  * The members shaping adds to the event of a whole JSON line (`s` from `start`), or null
  * when the event is not selected. Its id is over the kind and the line's own text.
  */
-function lineShape(sh: Shaper, s: string, start: number, members: RawMember[], shape: Shape): string | null {
+function lineShape(sh: Shaper, s: JsonText, start: number, members: RawMember[], shape: Shape): string | null {
   const kind = kindOf(shape);
   const f = lineFacts(members);
   if (sh.selects) {
@@ -673,7 +704,13 @@ function lineShape(sh: Shaper, s: string, start: number, members: RawMember[], s
   }
   if (!sh.enriches) return '';
   const time = sh.times ? sh.iso(numberOf(s, f.unixTime)) : null;
-  return sh.fields(time, sh.ids ? ['"' + kind + '"', s.slice(start, objectEnd(s))] : null, clashes(sh.names, members));
+  let id: IdPart[] | null = null;
+  if (sh.ids) {
+    // The line's own text: a long line's as its pieces, not made a string to be hashed.
+    const end = objectEnd(s);
+    id = ['"' + kind + '"', typeof s === 'string' ? s.slice(start, end) : (s as LineBytes).pieces(start, end)];
+  }
+  return sh.fields(time, id, clashes(sh.names, members));
 }
 
 /**
@@ -681,7 +718,7 @@ function lineShape(sh: Shaper, s: string, start: number, members: RawMember[], s
  * each row's action on its own. A row's id is over the line's identifying members and the
  * row (not the whole line: that would cost a line of n rows n times its length).
  */
-function rowShape(sh: Shaper, s: string, members: RawMember[], shape: Shape): RowShape {
+function rowShape(sh: Shaper, s: JsonText, members: RawMember[], shape: Shape): RowShape {
   const kind = kindOf(shape === 'batch' ? 'result' : shape);
   const f = lineFacts(members);
   if (sh.selects && !sh.keepQuery(kind, sh.byName ? textOf(s, f.name) : null)) return () => null;
@@ -753,23 +790,20 @@ export function convertStage(converter: Converter, idleMs = IDLE_FLUSH_MS): (sou
    */
   function* drain(): Generator<Buffer | Mark> {
     for (;;) {
-      const text = converter.take();
+      const taken = converter.take();
       if (marks.length === 0) {
-        if (text.length > 0) yield text;
+        yield* taken;
       } else {
-        // Pieces end where marks go: piece i holds what mark i covers, beyond mark i - 1.
-        const ends = marks.map((m) => Math.min(m.ahead, text.length));
-        const pieces = converter.pieces(text, ends);
-        let p = 0;
-        let at = 0;
+        // Pieces end where marks go: group i holds what mark i covers, beyond mark i - 1.
+        const groups = converter.pieces(
+          taken,
+          marks.map((m) => m.ahead),
+        );
         for (let i = 0; i < marks.length; i++) {
-          if (ends[i]! > at) {
-            yield pieces[p++]!;
-            at = ends[i]!;
-          }
+          yield* groups[i]!;
           yield marks[i]!.mark;
         }
-        if (p < pieces.length) yield pieces[p]!;
+        yield* groups[marks.length]!;
         marks = [];
       }
       if (!converter.busy) break;

@@ -1,3 +1,5 @@
+import type { LineBytes } from './line-bytes.js';
+
 /**
  * Work on JSON as text. oqfwd never re-serialises a value it forwards: it slices the
  * input's own bytes. That keeps every value exact (64-bit integers, `2.0`, `\/`) and is
@@ -5,6 +7,18 @@
  * json-scan.ts or `JSON.parse`); on other text they still end, with offsets no caller trusts
  * before validating the pieces. None of them recurses, so nesting depth is no concern.
  */
+
+/**
+ * JSON text as the functions here read it: a binary string (see lines.ts), or a long line
+ * kept as its bytes (see line-bytes.ts), which reads the same, one character per byte.
+ */
+export interface JsonText {
+  readonly length: number;
+  charCodeAt(i: number): number;
+  indexOf(search: string, from?: number): number;
+  startsWith(search: string, at?: number): boolean;
+  slice(start?: number, end?: number): string;
+}
 
 /** One member of a JSON object, as offsets into the text. */
 export interface RawMember {
@@ -28,13 +42,13 @@ function isSpace(c: number): boolean {
 }
 
 /** The offset of the first character at or after `i` that is not JSON white space. */
-export function skipSpace(s: string, i: number): number {
+export function skipSpace(s: JsonText, i: number): number {
   while (isSpace(s.charCodeAt(i))) i++;
   return i;
 }
 
 /** `i` is at an opening quote; returns the offset past the closing one. */
-function skipString(s: string, i: number): number {
+function skipString(s: JsonText, i: number): number {
   let j = i;
   for (;;) {
     j = s.indexOf('"', j + 1);
@@ -47,7 +61,7 @@ function skipString(s: string, i: number): number {
 }
 
 /** Returns the offset just past the value that starts at `i`. */
-export function skipValue(s: string, i: number): number {
+export function skipValue(s: JsonText, i: number): number {
   const c = s.charCodeAt(i);
   if (c === QUOTE) return skipString(s, i);
   if (c === 123 || c === 91) {
@@ -75,7 +89,7 @@ export function skipValue(s: string, i: number): number {
 }
 
 /** The JSON string whose quotes are at `start` and `end - 1`, decoded (a key or a value). */
-export function decodeString(s: string, start: number, end: number): string {
+export function decodeString(s: JsonText, start: number, end: number): string {
   const inner = s.slice(start + 1, end - 1);
   return inner.indexOf('\\') === -1 ? inner : (JSON.parse(s.slice(start, end)) as string);
 }
@@ -84,13 +98,13 @@ export function decodeString(s: string, start: number, end: number): string {
  * The JSON string at `[start, end)` of the binary string `s` as the text it stands for.
  * (decodeString keeps bytes as bytes: a `\\u` escape above U+00FF does not fit that.)
  */
-export function jsonString(s: string, start: number, end: number): string {
+export function jsonString(s: JsonText, start: number, end: number): string {
   const text = fromBinary(s.slice(start, end));
   return text.indexOf('\\') === -1 ? text.slice(1, -1) : (JSON.parse(text) as string);
 }
 
 /** The members of the object that starts at offset `i` (its `{`), in text order. */
-export function objectMembers(s: string, i: number): RawMember[] {
+export function objectMembers(s: JsonText, i: number): RawMember[] {
   const out: RawMember[] = [];
   i = skipSpace(s, i + 1);
   if (s.charCodeAt(i) === 125) return out;
@@ -107,7 +121,7 @@ export function objectMembers(s: string, i: number): RawMember[] {
 }
 
 /** The `[start, end)` offsets of the elements of the array that starts at `i` (its `[`). */
-export function arrayElements(s: string, i: number): number[] {
+export function arrayElements(s: JsonText, i: number): number[] {
   const out: number[] = [];
   i = skipSpace(s, i + 1);
   if (s.charCodeAt(i) === 93) return out;
@@ -116,6 +130,19 @@ export function arrayElements(s: string, i: number): number[] {
     out.push(i, end);
     i = skipSpace(s, end);
     if (s.charCodeAt(i) !== 44) return out;
+    i = skipSpace(s, i + 1);
+  }
+}
+
+/** The number of elements of the array that starts at `i` (its `[`), nothing kept of them. */
+export function countElements(s: JsonText, i: number): number {
+  let n = 0;
+  i = skipSpace(s, i + 1);
+  if (s.charCodeAt(i) === 93) return n;
+  for (;;) {
+    n++;
+    i = skipSpace(s, skipValue(s, i));
+    if (s.charCodeAt(i) !== 44) return n;
     i = skipSpace(s, i + 1);
   }
 }
@@ -152,9 +179,13 @@ export function toBinary(s: string): string {
 const UNSAFE = /[\u0000-\u001f\u007f]|\u00c2[\u0080-\u009f]|\u00e2\u0080[\u00a8\u00a9]|\\u[dD][89a-fA-F]/;
 
 /** True when the binary string `s` (valid JSON text) can be written out exactly as it is. */
-export function isSafe(s: string): boolean {
-  return !UNSAFE.test(s);
+export function isSafe(s: JsonText): boolean {
+  return typeof s === 'string' ? !UNSAFE.test(s) : (s as LineBytes).find(UNSAFE_G, 0, UNSAFE_LONGEST) === -1;
 }
+
+const UNSAFE_G = new RegExp(UNSAFE.source, 'g');
+/** The longest match of UNSAFE: `\\uD8`. */
+const UNSAFE_LONGEST = 4;
 
 /** The binary string `s` (valid JSON text), made safe by {@link makeSafe} if it is not. */
 export function safe(s: string): string {
@@ -165,7 +196,7 @@ function hex4(c: number): string {
   return '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
 }
 
-function isLowEscape(s: string, i: number): boolean {
+function isLowEscape(s: JsonText, i: number): boolean {
   if (s.charCodeAt(i) !== BACKSLASH || (s.charCodeAt(i + 1) | 32) !== 117) return false;
   const a = s.charCodeAt(i + 2) | 32;
   const b = s.charCodeAt(i + 3) | 32;
@@ -184,7 +215,16 @@ export function makeSafe(s: string): string {
 
 /** Where text is written a piece at a time (an OutputBuffer, or a list of pieces). */
 export interface TextSink {
+  /** Appends a binary string. */
   write(s: string): void;
+  /** Appends bytes nobody writes over again (of a long line, see line-bytes.ts): they may be kept rather than copied. */
+  keep(b: Buffer): void;
+}
+
+/** `s[from, to)` written to `out` as it is: a long line's bytes are not made a string first. */
+export function writeRange(out: TextSink, s: JsonText, from: number, to: number): void {
+  if (typeof s === 'string') out.write(from === 0 && to === s.length ? s : s.slice(from, to));
+  else (s as LineBytes).keepInto(out, from, to);
 }
 
 /**
@@ -195,7 +235,7 @@ export interface TextSink {
  */
 function safeBinary(s: string): string {
   const parts: string[] = [];
-  writeSafe(s, 0, s.length, { write: (p) => void parts.push(p) });
+  writeSafe(s, 0, s.length, { write: (p) => void parts.push(p), keep: () => undefined });
   return parts.length === 1 ? parts[0]! : parts.join('');
 }
 
@@ -204,10 +244,10 @@ function safeBinary(s: string): string {
  * {@link makeSafe} does, written to `out` a piece at a time: the safe stretches between
  * escapes go as slices of `s`, so a long line is never copied into a string of its own.
  */
-export function writeSafe(s: string, from: number, to: number, out: TextSink): void {
+export function writeSafe(s: JsonText, from: number, to: number, out: TextSink): void {
   let inString = false;
   const cut = (i: number, skip: number, add: string): void => {
-    if (i > from) out.write(s.slice(from, i));
+    if (i > from) writeRange(out, s, from, i);
     if (add !== '') out.write(add);
     from = i + skip;
   };
@@ -251,7 +291,7 @@ export function writeSafe(s: string, from: number, to: number, out: TextSink): v
       }
     }
   }
-  if (to > from) out.write(s.slice(from, to));
+  if (to > from) writeRange(out, s, from, to);
 }
 
 // A binary string with none of these needs no escaping at all: quotes, backslashes, C0
@@ -266,4 +306,38 @@ export function needsEscape(s: string): boolean {
 /** A JSON string literal for the binary string `s`, safe for every NDJSON reader. */
 export function quote(s: string): string {
   return NEEDS_ESCAPE.test(s) ? safe(JSON.stringify(s)) : '"' + s + '"';
+}
+
+/**
+ * Characters {@link writeQuoted} escapes at a time: a long text is not copied whole,
+ * escaped. Small enough for what each window makes to die young (a string over about
+ * 128 KiB is made in the old generation, and lingers there until a full collection).
+ */
+const QUOTE_WINDOW = 16 * 1024;
+
+/**
+ * {@link quote}`(s)` written to `out`: `s` itself between quotes when it needs no escaping,
+ * else escaped a window at a time, each window cut where a UTF-8 sequence begins (every
+ * sequence that needs escaping lies inside one window).
+ */
+export function writeQuoted(out: TextSink, s: string): void {
+  if (!NEEDS_ESCAPE.test(s)) {
+    out.write('"');
+    out.write(s);
+    out.write('"');
+    return;
+  }
+  if (s.length <= QUOTE_WINDOW) {
+    out.write(quote(s));
+    return;
+  }
+  out.write('"');
+  for (let at = 0; at < s.length; ) {
+    let end = Math.min(s.length, at + QUOTE_WINDOW);
+    while (end < s.length && (s.charCodeAt(end) & 0xc0) === 0x80) end++;
+    const w = s.slice(at, end);
+    out.write(NEEDS_ESCAPE.test(w) ? safe(JSON.stringify(w)).slice(1, -1) : w);
+    at = end;
+  }
+  out.write('"');
 }

@@ -1,4 +1,5 @@
-import { decodeString, skipSpace, type RawMember } from './json-raw.js';
+import { decodeString, skipSpace, type JsonText, type RawMember } from './json-raw.js';
+import type { LineBytes } from './line-bytes.js';
 
 /**
  * A validating JSON scanner for one object per line, in one pass and without building
@@ -7,10 +8,10 @@ import { decodeString, skipSpace, type RawMember } from './json-raw.js';
  * recognise and forward a line, and `JSON.parse` would spend most of its time building
  * objects that are thrown away.
  *
- * It works on binary strings (see lines.ts) that are valid UTF-8. A raw control character
- * (U+0000-U+001F) is white space between tokens or an error inside a string, as for
- * JSON.parse; a caller that knows a line has none says so, and the line is not searched
- * for them. Nesting depth costs no stack: the scanner keeps its own.
+ * It works on binary strings (see lines.ts), or a long line's bytes read as one
+ * (line-bytes.ts), that are valid UTF-8. A raw control character (U+0000-U+001F) is white
+ * space between tokens or an error inside a string, as for JSON.parse; a caller that knows
+ * a line has none says so, and the line is not searched for them. Nesting depth costs no stack: the scanner keeps its own.
  */
 
 const QUOTE = 34;
@@ -25,13 +26,17 @@ let nextControl = -1;
 const CONTROL = /[\u0000-\u001f]/g;
 
 /** The offset of the first raw control character at or after `from`, or Infinity. */
-function controlAt(s: string, from: number): number {
+function controlAt(s: JsonText, from: number): number {
+  if (typeof s !== 'string') {
+    const at = (s as LineBytes).find(CONTROL, from, 1);
+    return at === -1 ? Infinity : at;
+  }
   CONTROL.lastIndex = from;
   return CONTROL.exec(s)?.index ?? Infinity;
 }
 
 /** Where the string starting at the quote `i` ends (past its closing quote), or -1. */
-function scanString(s: string, i: number): number {
+function scanString(s: JsonText, i: number): number {
   let j = i + 1;
   for (;;) {
     const q = s.indexOf('"', j);
@@ -67,7 +72,7 @@ function isDigit(c: number): boolean {
 }
 
 /** Where the number starting at `i` ends, or -1. */
-function scanNumber(s: string, i: number): number {
+function scanNumber(s: JsonText, i: number): number {
   if (s.charCodeAt(i) === 45) i++; // -
   const c = s.charCodeAt(i);
   if (c === 48) i++;
@@ -91,7 +96,7 @@ function scanNumber(s: string, i: number): number {
 
 
 /** A member's key and colon at `i`: where its value starts, or -1. */
-function scanKey(s: string, i: number): number {
+function scanKey(s: JsonText, i: number): number {
   if (s.charCodeAt(i) !== QUOTE) return -1;
   i = scanString(s, i);
   if (i === -1) return -1;
@@ -101,13 +106,13 @@ function scanKey(s: string, i: number): number {
 }
 
 /** Where the value starting at `i` ends, or -1 when it is not valid JSON. */
-export function scanValue(s: string, i: number): number {
+export function scanValue(s: JsonText, i: number): number {
   nextBackslash = -1;
   nextControl = -1;
   return value(s, i);
 }
 
-function value(s: string, i: number): number {
+function value(s: JsonText, i: number): number {
   // The stack of open containers: true for an object, false for an array.
   const stack: boolean[] = [];
   for (;;) {
@@ -164,7 +169,7 @@ function value(s: string, i: number): number {
  * optionally followed by white space), else null. `noControls`: the caller knows `s` has
  * no raw control character (default false: it is searched for them, once).
  */
-export function scanObjectLine(s: string, start: number, noControls = false): RawMember[] | null {
+export function scanObjectLine(s: JsonText, start: number, noControls = false): RawMember[] | null {
   nextBackslash = -1;
   nextControl = noControls ? Infinity : -1;
   if (s.charCodeAt(start) !== 123) return null;

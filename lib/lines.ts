@@ -15,6 +15,12 @@ export interface LineHandler {
    * from; `badUtf8` is true when invalid bytes were replaced by U+FFFD.
    */
   line(text: string, lineNo: number, piece: Piece, badUtf8: boolean): void;
+  /**
+   * A line of at least the splitter's `longLine` bytes, as its bytes in the pieces it was
+   * read in (none empty): valid UTF-8, without its `\n`, a trailing `\r` or a leading BOM.
+   * The handler may keep them (nobody writes over them) instead of making a string of the line.
+   */
+  longLine(parts: Buffer[], lineNo: number): void;
   /** A line longer than the limit: it was dropped unread, `bytes` long (at least). */
   overlong(lineNo: number, bytes: number): void;
   /**
@@ -83,6 +89,13 @@ export class Piece {
 const PIECE = 64 * 1024;
 
 /**
+ * Lines of at least this many bytes are handed out as bytes (LineHandler.longLine), not as
+ * strings: a long line is then held once, as read, rather than as read, joined and decoded.
+ * Below it, what a string costs is small beside the memory a run has anyway.
+ */
+export const LONG_LINE = 1024 * 1024;
+
+/**
  * Cuts a byte stream into lines, bounded in memory by `maxLine`.
  *
  * Splitting happens on bytes, so a multibyte UTF-8 sequence is never cut in two however the
@@ -105,15 +118,20 @@ export class LineSplitter {
   private skipping = false;
   /** Where to go on when the handler was busy: the rest of a chunk, from a line start. */
   private saved: { chunk: Buffer; offset: number } | null = null;
+  /** Where small pieces of the held line are copied together (see hold), and how far it is filled. */
+  private block: Buffer | null = null;
+  private blockUsed = 0;
 
   /**
    * @param maxLine longest line kept, in bytes, without its `\n`
    * @param start where the input begins: the byte offset and the number of lines before it
    *   (a run that resumes a file part of the way through). Default: its beginning.
+   * @param longLine lines this long or longer go to LineHandler.longLine. Default {@link LONG_LINE}.
    */
   constructor(
     private readonly maxLine: number,
     start: { offset: number; line: number } = { offset: 0, line: 0 },
+    private readonly longLine = LONG_LINE,
   ) {
     this.fed = start.offset;
     this.lineAt = start.offset;
@@ -198,6 +216,7 @@ export class LineSplitter {
     this.pending = [];
     this.pendingBytes = 0;
     this.skipping = false;
+    this.block = null;
   }
 
   private hold(part: Buffer): void {
@@ -213,35 +232,61 @@ export class LineSplitter {
       this.skipping = true;
       return;
     }
-    // Kept, not copied: a long line would be in memory once more.
-    this.pending.push(part);
     this.pendingBytes += part.length;
+    if (part.length >= SMALL_PART) {
+      // Kept, not copied: a long line would be in memory once more.
+      this.pending.push(part);
+      return;
+    }
+    // A line read in many small pieces (a slow writer, byte-at-a-time input) would cost an
+    // object for each: small pieces are copied together into blocks instead.
+    const block = this.block;
+    const last = this.pending.length - 1;
+    if (block !== null && last >= 0 && this.pending[last]!.buffer === block.buffer && block.length - this.blockUsed >= part.length) {
+      part.copy(block, this.blockUsed);
+      this.blockUsed += part.length;
+      this.pending[last] = block.subarray(0, this.blockUsed);
+      return;
+    }
+    this.block = Buffer.allocUnsafeSlow(BLOCK);
+    this.blockUsed = part.copy(this.block, 0);
+    this.pending.push(this.block.subarray(0, this.blockUsed));
   }
 
   private flushPending(out: LineHandler): void {
     const no = ++this.lineNo;
     if (this.skipping) out.overlong(no, this.pendingBytes);
-    else this.hand(this.decodePending(), out, no);
+    else this.handPending(out, no);
     this.pending = [];
     this.pendingBytes = 0;
     this.skipping = false;
+    // The block may be held by the handler now (see LineHandler.longLine): never written again.
+    this.block = null;
   }
 
   /**
-   * The held parts of a line, as one decoded line. A long line is held three times over at
-   * most, and only in here: as parts, as one buffer, as a string; only the string leaves.
+   * The held parts of a line, as one line: a long one as the parts themselves, a shorter
+   * one (or one with invalid UTF-8) joined, and the parts let go, then decoded.
    */
-  private decodePending(): OwnLine {
+  private handPending(out: LineHandler, no: number): void {
     const parts = this.pending;
     this.pending = [];
-    if (parts.length === 1) return decodeOwn(parts[0]!);
-    const whole = Buffer.allocUnsafe(this.pendingBytes);
-    let at = 0;
-    for (let i = 0; i < parts.length; i++) {
-      at += parts[i]!.copy(whole, at);
-      parts[i] = EMPTY; // copied: free to go
+    if (this.pendingBytes >= this.longLine && partsAreUtf8(parts)) {
+      out.longLine(trimParts(parts), no);
+      return;
     }
-    return decodeOwn(whole);
+    let whole: Buffer;
+    if (parts.length === 1) {
+      whole = parts[0]!;
+    } else {
+      whole = Buffer.allocUnsafe(this.pendingBytes);
+      let at = 0;
+      for (let i = 0; i < parts.length; i++) {
+        at += parts[i]!.copy(whole, at);
+        parts[i] = EMPTY; // copied: free to go
+      }
+    }
+    this.hand(decodeOwn(whole), out, no);
   }
 
   /**
@@ -260,17 +305,33 @@ export class LineSplitter {
         end = chunk.lastIndexOf(NL, start + PIECE);
         if (end < start) end = chunk.indexOf(NL, start + PIECE);
       }
-      const stop = this.piece(chunk.toString('latin1', start, end), base + start, out);
+      const stop = this.piece(chunk, start, end, base + start, out);
       if (stop !== -1) return start + stop; // one byte per character
       start = end + 1;
     }
     return -1;
   }
 
-  /** Lines of `text` (from `at` in the input), separated by `\n`. Returns -1, or where the next line starts if busy. */
-  private piece(text: string, at: number, out: LineHandler): number {
-    const piece = new Piece(text);
+  /**
+   * Lines `chunk[from, to)` (valid UTF-8, from `at` in the input), separated by `\n`.
+   * Returns -1, or where the next line starts if busy.
+   */
+  private piece(chunk: Buffer, from: number, to: number, at: number, out: LineHandler): number {
+    const long = this.longLine;
     const max = this.maxLine;
+    if (to - from >= long) {
+      const nl = chunk.indexOf(NL, from);
+      if (nl === -1 || nl >= to) {
+        // One line, and a long one: no string of it.
+        const no = ++this.lineNo;
+        this.lineAt = at;
+        if (to - from > max) out.overlong(no, to - from);
+        else out.longLine(trimParts([chunk.subarray(from, to)]), no);
+        return out.busy ? to - from + 1 : -1;
+      }
+    }
+    const text = chunk.toString('latin1', from, to);
+    const piece = new Piece(text);
     let pos = 0;
     const n = text.length;
     while (pos <= n) {
@@ -279,6 +340,7 @@ export class LineSplitter {
       const no = ++this.lineNo;
       this.lineAt = at + pos; // one byte per character
       if (nl - pos > max) out.overlong(no, nl - pos);
+      else if (nl - pos >= long) out.longLine(trimParts([chunk.subarray(from + pos, from + nl)]), no);
       else out.line(piece.line(pos, nl), no, piece, false);
       pos = nl + 1;
       if (out.busy) return pos;
@@ -301,8 +363,10 @@ export class LineSplitter {
     return -1;
   }
 
+  /** The line `buf`, valid UTF-8 or not. */
   private emit(buf: Buffer, out: LineHandler, no: number): void {
     if (buf.length > this.maxLine) out.overlong(no, buf.length);
+    else if (buf.length >= this.longLine && isUtf8(buf)) out.longLine(trimParts([buf]), no);
     else this.hand(decodeOwn(buf), out, no);
   }
 
@@ -313,6 +377,78 @@ export class LineSplitter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Pieces smaller than this of a line held across reads are copied into blocks (see hold). */
+const SMALL_PART = 4096;
+const BLOCK = 64 * 1024;
+
+/**
+ * The line in `parts` (none empty) without a leading BOM or a trailing `\r`, as Piece.line
+ * cuts a line of text; parts left empty are dropped.
+ */
+function trimParts(parts: Buffer[]): Buffer[] {
+  const last = parts.length - 1;
+  const end = parts[last]!;
+  if (end[end.length - 1] === 13) {
+    if (end.length === 1) parts.pop();
+    else parts[last] = end.subarray(0, end.length - 1);
+  }
+  if (byteAt(parts, 0) === 0xef && byteAt(parts, 1) === 0xbb && byteAt(parts, 2) === 0xbf) {
+    for (let cut = 3; cut > 0; ) {
+      const first = parts[0]!;
+      if (first.length <= cut) {
+        parts.shift();
+        cut -= first.length;
+      } else {
+        parts[0] = first.subarray(cut);
+        cut = 0;
+      }
+    }
+  }
+  return parts;
+}
+
+/** The byte at `i` of the line in `parts`, or undefined. */
+function byteAt(parts: Buffer[], i: number): number | undefined {
+  for (const p of parts) {
+    if (i < p.length) return p[i];
+    i -= p.length;
+  }
+  return undefined;
+}
+
+/** Bytes a UTF-8 sequence led by `b` has; 1 for anything else (ASCII, or not a lead byte). */
+function sequenceLength(b: number): number {
+  return b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? (b <= 0xef ? 3 : 1) : b >= 0xc2 ? 2 : 1;
+}
+
+/** True when the line in `parts` is valid UTF-8, a sequence cut between parts included. */
+function partsAreUtf8(parts: Buffer[]): boolean {
+  let carry: Buffer | null = null; // the start of a sequence that the previous part ended in
+  for (let p of parts) {
+    if (carry !== null) {
+      const need = sequenceLength(carry[0]!) - carry.length;
+      if (p.length < need) {
+        carry = Buffer.concat([carry, p]);
+        continue;
+      }
+      if (!isUtf8(Buffer.concat([carry, p.subarray(0, need)]))) return false;
+      p = p.subarray(need);
+      carry = null;
+    }
+    // A sequence begun in the last three bytes and not ended there goes on in the next part.
+    let cut = p.length;
+    for (let back = 1; back <= Math.min(3, p.length); back++) {
+      const b = p[p.length - back]!;
+      if ((b & 0xc0) === 0x80) continue;
+      if (sequenceLength(b) > back) cut = p.length - back;
+      break;
+    }
+    if (!isUtf8(p.subarray(0, cut))) return false;
+    if (cut < p.length) carry = Buffer.from(p.subarray(cut));
+  }
+  return carry === null;
+}
 
 /** A line decoded on its own, which makes it a piece of its own. */
 interface OwnLine {

@@ -5,7 +5,6 @@
  * Events made of many small parts (status events) are written part by part: constant parts
  * as prepared bytes, numbers as digits, never concatenated into a string first.
  */
-const EMPTY = Buffer.alloc(0);
 
 /** A buffer grown past this (by a huge line) is given back after use; smaller ones are kept. */
 const SHRINK_ABOVE = 8 * 1024 * 1024;
@@ -38,6 +37,10 @@ export class OutputBuffer {
   private readonly handedOut = new WeakMap<ArrayBufferLike, number>();
   /** Recycled buffers, ready to be written over. */
   private readonly spares: Latin1Writer[] = [];
+  /** What was written before the current buffer, in order: filled buffers and kept ones. */
+  private queue: Buffer[] = [];
+  /** Bytes in {@link queue}. */
+  private queued = 0;
 
   /** @param size each buffer's first size in bytes; it doubles as needed. Default 256 KiB. */
   constructor(private readonly size = 256 * 1024) {
@@ -122,26 +125,53 @@ export class OutputBuffer {
     this.pos = p + 8;
   }
 
-  /** Bytes written so far. */
+  /** Bytes written so far (kept ones too) and not taken. */
   get length(): number {
-    return this.pos;
+    return this.queued + this.pos;
   }
 
   /**
-   * What was written, handed over: this buffer is not touched again, unless it comes back
-   * through {@link recycle}.
+   * Appends `b`, which nobody writes over again (a long line's bytes, see line-bytes.ts): a
+   * large one is handed on as it is, by {@link take}, rather than copied.
    */
-  take(): Buffer {
-    if (this.pos === 0) return EMPTY;
+  keep(b: Buffer): void {
+    if (b.length < KEEP_ABOVE) {
+      this.bytes(b);
+      return;
+    }
+    this.close();
+    this.queue.push(b);
+    this.queued += b.length;
+  }
+
+  /**
+   * What was written, handed over in order, most often as one buffer: these buffers are not
+   * touched again, unless they come back through {@link recycle}.
+   */
+  take(): Buffer[] {
+    this.close();
+    const out = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    return out;
+  }
+
+  /** Moves what the current buffer holds to the queue, and goes on in another buffer. */
+  private close(next?: Latin1Writer): void {
+    if (this.pos === 0) return;
     const out = this.buf.subarray(0, this.pos);
     this.handedOut.set(this.buf.buffer, 1);
-    // The next buffer is as big as this one was, so a steady stream does not grow it again
-    // every time; one grown by a huge line is given back.
-    const size = this.buf.length > SHRINK_ABOVE ? this.size : this.buf.length;
-    const spare = this.spares.pop();
-    this.buf = spare !== undefined && spare.length >= size ? spare : allocate(size);
+    if (next === undefined) {
+      // The next buffer is as big as this one was, so a steady stream does not grow it again
+      // every time; one grown by a huge line is given back.
+      const size = this.buf.length > SHRINK_ABOVE ? this.size : this.buf.length;
+      const spare = this.spares.pop();
+      next = spare !== undefined && spare.length >= size ? spare : allocate(size);
+    }
+    this.buf = next;
     this.pos = 0;
-    return out;
+    this.queue.push(out);
+    this.queued += out.length;
   }
 
   /**
@@ -164,25 +194,44 @@ export class OutputBuffer {
   }
 
   /**
-   * `b`, just taken, cut at `ends` (offsets into it, ascending): each piece is given back
-   * on its own, and the memory is written over once every piece was.
+   * `taken`, from one take(), cut at `ends` (offsets into it all, ascending): the buffers
+   * before the first end, those between it and the next, and so on, and those after the
+   * last. Each piece is given back on its own, and memory is written over once every piece
+   * of it was.
    */
-  pieces(b: Buffer, ends: number[]): Buffer[] {
-    const out: Buffer[] = [];
-    let at = 0;
-    for (const end of [...ends, b.length]) {
-      if (end > at) out.push(b.subarray(at, end));
-      at = Math.max(at, end);
+  pieces(taken: Buffer[], ends: number[]): Buffer[][] {
+    const groups: Buffer[][] = [[]];
+    let g = 0;
+    let base = 0;
+    for (const b of taken) {
+      let at = 0;
+      let cuts = 0;
+      while (at < b.length) {
+        while (g < ends.length && ends[g]! <= base + at) groups[++g] = [];
+        const end = g < ends.length ? Math.min(b.length, ends[g]! - base) : b.length;
+        groups[g]!.push(b.subarray(at, end));
+        cuts++;
+        at = end;
+      }
+      const n = this.handedOut.get(b.buffer);
+      if (n !== undefined && cuts > 1) this.handedOut.set(b.buffer, n + cuts - 1);
+      base += b.length;
     }
-    const n = this.handedOut.get(b.buffer);
-    if (n !== undefined && out.length > 1) this.handedOut.set(b.buffer, n + out.length - 1);
-    return out;
+    while (g < ends.length) groups[++g] = [];
+    return groups;
   }
 
   private grow(need: number): void {
+    const want = this.pos + need;
+    if (want > SHRINK_ABOVE && this.pos > 0) {
+      // A huge event: what is written goes as it is, the rest into buffers of their own,
+      // rather than all of it copied into a bigger buffer again and again (each copy left
+      // to the collector). Those are not kept for reuse (see close and recycle).
+      this.close(allocate(Math.max(need + GROW_AHEAD_MIN, SHRINK_ABOVE + 1)));
+      return;
+    }
     // Doubling, but a huge line gets what it needs plus a little (its newline must not
     // double it again), and never more than GROW_AHEAD_MAX past that.
-    const want = this.pos + need;
     const bigger = allocate(Math.max(want + GROW_AHEAD_MIN, Math.min(this.buf.length * 2, want + GROW_AHEAD_MAX)));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
@@ -193,6 +242,9 @@ export class OutputBuffer {
 const GROW_AHEAD_MIN = 64 * 1024;
 /** …and at most this much, so a huge line does not take twice its size. */
 const GROW_AHEAD_MAX = 8 * 1024 * 1024;
+
+/** Kept bytes shorter than this are copied: handing them on as they are saves little. */
+const KEEP_ABOVE = 64 * 1024;
 
 /** Buffers recycled and not yet used again: one in flight and one being filled need no more. */
 const MAX_SPARES = 2;

@@ -1,4 +1,4 @@
-import { arrayElements, decodeString, isSafe, objectMembers, safe, writeSafe, type RawMember, type TextSink } from './json-raw.js';
+import { arrayElements, countElements, decodeString, isSafe, objectMembers, safe, skipSpace, skipValue, writeRange, writeSafe, type JsonText, type RawMember, type TextSink } from './json-raw.js';
 
 /** What an output event is: the value of its `kind` field. */
 export type Kind = 'result' | 'batch' | 'snapshot' | 'status' | 'unparsed';
@@ -19,7 +19,7 @@ export function kindOf(shape: Shape): RecordKind {
 }
 
 /** The value of member `m`, if it is a JSON string, decoded (binary in, binary out); else null. */
-export function stringValue(s: string, m: RawMember): string | null {
+export function stringValue(s: JsonText, m: RawMember): string | null {
   return s.charCodeAt(m.valueStart) === 34 ? decodeString(s, m.valueStart, m.valueEnd) : null;
 }
 
@@ -28,7 +28,7 @@ export function stringValue(s: string, m: RawMember): string | null {
  * fields that tell the shapes apart are looked at; a line missing `hostIdentifier` or `name`
  * is still the kind its shape says. As with JSON.parse, the last of duplicate keys counts.
  */
-export function classify(s: string, members: RawMember[]): Shape | null {
+export function classify(s: JsonText, members: RawMember[]): Shape | null {
   let diffResults = 0;
   let snapshot = 0;
   let columns = 0;
@@ -100,7 +100,7 @@ function kindField(members: RawMember[]): string {
  * True when the event for the line is the line itself with `kind` put first: it has no
  * `kind` of its own and no envelope number written as a string.
  */
-export function canSplice(s: string, members: RawMember[], kind: RecordKind): boolean {
+export function canSplice(s: JsonText, members: RawMember[], kind: RecordKind): boolean {
   const numeric = NUMERIC[kind];
   for (const m of members) {
     if (m.key === 'kind') return false;
@@ -110,16 +110,22 @@ export function canSplice(s: string, members: RawMember[], kind: RecordKind): bo
 }
 
 /**
- * The member `m` of `s` as output text: `"key":value`, numeric envelope strings unquoted,
- * the input's `kind` under `kind` (see {@link kindField}).
+ * What the member `m` of `s` becomes in the output when it must change: numeric envelope
+ * strings unquoted, the input's `kind` under `kind` (see {@link kindField}); null when it
+ * goes as it is.
  */
-function member(s: string, m: RawMember, numeric: ReadonlySet<string>, kind: string): string {
+function changed(s: JsonText, m: RawMember, numeric: ReadonlySet<string>, kind: string): string | null {
   if (numeric.has(m.key)) {
     const v = stringValue(s, m);
     if (v !== null && INTEGER.test(v)) return s.slice(m.keyStart, m.keyEnd) + ':' + v;
   }
   if (m.key === 'kind') return '"' + kind + '":' + s.slice(m.valueStart, m.valueEnd);
-  return s.slice(m.keyStart, m.valueEnd);
+  return null;
+}
+
+/** The member `m` of `s` as output text, `"key":value` (see {@link changed}). */
+function member(s: JsonText, m: RawMember, numeric: ReadonlySet<string>, kind: string): string {
+  return changed(s, m, numeric, kind) ?? s.slice(m.keyStart, m.valueEnd);
 }
 
 /**
@@ -130,19 +136,24 @@ function member(s: string, m: RawMember, numeric: ReadonlySet<string>, kind: str
  * {@link isSafe} (default: it is tested). What needs escaping is escaped on the way out, so
  * a long line is not copied into a string of its own first.
  */
-export function writeRecord(out: TextSink, s: string, start: number, members: RawMember[], kind: RecordKind, extra = '', clean = isSafe(s)): void {
-  const put = clean ? (t: string): void => out.write(t) : (t: string): void => writeSafe(t, 0, t.length, out);
+export function writeRecord(out: TextSink, s: JsonText, start: number, members: RawMember[], kind: RecordKind, extra = '', clean = isSafe(s)): void {
+  const put = clean ? (from: number, to: number): void => writeRange(out, s, from, to) : (from: number, to: number): void => writeSafe(s, from, to, out);
   out.write('{"kind":"' + kind + '"' + extra);
   if (canSplice(s, members, kind)) {
     out.write(',');
-    if (clean) out.write(s.slice(start + 1));
-    else writeSafe(s, start + 1, s.length, out);
+    put(start + 1, s.length);
     out.write('\n');
     return;
   }
   const numeric = NUMERIC[kind];
   const own = kindField(members);
-  for (const m of members) put(',' + member(s, m, numeric, own));
+  for (const m of members) {
+    out.write(',');
+    const c = changed(s, m, numeric, own);
+    if (c === null) put(m.keyStart, m.valueEnd);
+    else if (clean) out.write(c);
+    else writeSafe(c, 0, c.length, out);
+  }
   out.write('}\n');
 }
 
@@ -153,12 +164,18 @@ export function writeRecord(out: TextSink, s: string, start: number, members: Ra
  */
 export type RowShape = (action: string | null, index: number, row: string) => string | null;
 
-/** The rows a batch or snapshot line carries, as raw slices, with the action of each. */
-interface Rows {
-  /** Offsets `[start, end)` of each row, flattened pairs. */
-  spans: number[];
-  /** The action of each row. */
-  actions: string[];
+/** An array of rows in a batch or snapshot line: where it is, the action of its rows, how many. */
+interface Side {
+  /** Offset of its `[`. */
+  start: number;
+  action: string;
+  count: number;
+  /**
+   * The rows' `[start, end)` offsets, pairs in a row, found in one pass; null for a long
+   * line (line-bytes.ts), whose rows are counted first and found one by one as they are
+   * written, as a list of them would cost memory in proportion to the line.
+   */
+  spans: number[] | null;
 }
 
 /** The last member of `members` named `key` (JSON.parse and osquery keep the last of duplicates). */
@@ -167,29 +184,26 @@ function last(members: RawMember[], key: string): RawMember | null {
   return null;
 }
 
-function rowsOf(s: string, members: RawMember[], kind: 'batch' | 'snapshot'): Rows {
-  const rows: Rows = { spans: [], actions: [] };
+/** The arrays of rows of the line, in line order. */
+function sidesOf(s: JsonText, members: RawMember[], kind: 'batch' | 'snapshot'): Side[] {
   const carrier = last(members, kind === 'snapshot' ? 'snapshot' : 'diffResults');
-  if (carrier === null) return rows;
+  if (carrier === null) return [];
+  let found: Array<[RawMember, string]> = [];
   if (kind === 'snapshot') {
-    addRows(s, carrier, 'snapshot', rows);
+    found = [[carrier, 'snapshot']];
   } else if (s.charCodeAt(carrier.valueStart) === 123) {
     // In the order of the line: osquery writes removed before added.
     const sides = objectMembers(s, carrier.valueStart);
-    const removed = last(sides, 'removed');
-    const added = last(sides, 'added');
-    for (const side of [removed, added].filter((x) => x !== null).sort((a, b) => a.keyStart - b.keyStart)) addRows(s, side, side.key, rows);
+    for (const side of [last(sides, 'removed'), last(sides, 'added')]) if (side !== null) found.push([side, side.key]);
+    found.sort((a, b) => a[0].keyStart - b[0].keyStart);
   }
-  return rows;
-}
-
-function addRows(s: string, m: RawMember, action: string, rows: Rows): void {
-  if (s.charCodeAt(m.valueStart) !== 91) return; // "" is osquery <= 3.1's empty array
-  const spans = arrayElements(s, m.valueStart);
-  for (let i = 0; i < spans.length; i += 2) {
-    rows.spans.push(spans[i]!, spans[i + 1]!);
-    rows.actions.push(action);
-  }
+  // "" is osquery <= 3.1's empty array.
+  return found
+    .filter(([m]) => s.charCodeAt(m.valueStart) === 91)
+    .map(([m, action]) => {
+      const spans = typeof s === 'string' ? arrayElements(s, m.valueStart) : null;
+      return { start: m.valueStart, action, count: spans === null ? countElements(s, m.valueStart) : spans.length / 2, spans };
+    });
 }
 
 /**
@@ -204,8 +218,11 @@ export class RowWriter {
   /** Events it makes: one per row, or one that says the set is empty. */
   readonly events: number;
   private next = 0;
-  private readonly spans: number[];
-  private readonly actions: string[];
+  private readonly sides: Side[];
+  /** The side the next row is in, its index there, and where it starts in a long line (-1: not known yet). */
+  private side = 0;
+  private row = 0;
+  private at = -1;
   /** The line's members then `,"columns":`. */
   private readonly head: string;
   /** `open` then `head`: what a row event without added members begins with. */
@@ -219,15 +236,14 @@ export class RowWriter {
   private readonly kind: 'batch' | 'snapshot';
 
   constructor(
-    private readonly s: string,
+    private readonly s: JsonText,
     members: RawMember[],
     kind: 'batch' | 'snapshot',
     private readonly shape: RowShape | null = null,
   ) {
-    const rows = rowsOf(s, members, kind);
-    this.spans = rows.spans;
-    this.actions = rows.actions;
-    this.rows = rows.actions.length;
+    this.sides = sidesOf(s, members, kind);
+    this.rows = this.sides.reduce((n, side) => n + side.count, 0);
+    this.clean = isSafe(s);
     const numeric = NUMERIC[kind];
     const carrier = kind === 'snapshot' ? 'snapshot' : 'diffResults';
     this.open = '{"kind":"' + (kind === 'snapshot' ? 'snapshot' : 'result') + '"';
@@ -236,12 +252,14 @@ export class RowWriter {
     for (const m of members) {
       if (m.key !== carrier && !ROW_FIELDS.has(m.key)) head += ',' + member(s, m, numeric, own);
     }
+    // Made safe once here: each piece of an event is whole JSON members, so escaping the
+    // pieces one by one is escaping the event.
+    if (!this.clean) head = safe(head);
     this.members = head;
     this.kind = kind;
     this.head = head + ',"columns":';
     this.openHead = this.open + this.head;
     this.tail = ',"rowCount":' + this.rows + '}\n';
-    this.clean = isSafe(s);
     this.events = Math.max(this.rows, 1);
   }
 
@@ -250,8 +268,11 @@ export class RowWriter {
     return this.next >= this.events;
   }
 
-  /** The event for the next row (or the one event of a line with none); null when the shape leaves it out. */
-  event(): string | null {
+  /**
+   * Writes the event for the next row (or the one event of a line with none) to `out`,
+   * piece by piece (the row from the line as it is); false when the shape leaves it out.
+   */
+  write(out: TextSink): boolean {
     if (this.rows === 0) {
       // An empty snapshot means "the query ran and the set is empty now": a consumer must be
       // able to tell that from "it did not run". An empty batch (no change) says so too:
@@ -259,20 +280,40 @@ export class RowWriter {
       this.next++;
       const snapshot = this.kind === 'snapshot';
       const extra = this.shape === null ? '' : this.shape(snapshot ? 'snapshot' : null, -1, '');
-      if (extra === null) return null;
-      const e = this.open + extra + this.members + (snapshot ? ',"action":"snapshot"' : '') + ',"rowCount":0}\n';
-      return this.clean ? e : safe(e);
+      if (extra === null) return false;
+      out.write(this.open + extra + this.members + (snapshot ? ',"action":"snapshot"' : '') + ',"rowCount":0}\n');
+      return true;
     }
     const i = this.next++;
-    const row = this.s.slice(this.spans[2 * i]!, this.spans[2 * i + 1]!);
-    const action = this.actions[i]!;
-    let head = this.openHead;
-    if (this.shape !== null) {
-      const extra = this.shape(action, i, row);
-      if (extra === null) return null;
-      head = this.open + extra + this.head;
+    const s = this.s;
+    while (this.row >= this.sides[this.side]!.count) {
+      this.side++;
+      this.row = 0;
+      this.at = -1;
     }
-    const e = head + row + ',"action":"' + action + '","rowIndex":' + i + this.tail;
-    return this.clean ? e : safe(e);
+    const side = this.sides[this.side]!;
+    let from: number;
+    let to: number;
+    if (side.spans !== null) {
+      from = side.spans[2 * this.row]!;
+      to = side.spans[2 * this.row + 1]!;
+    } else {
+      from = this.at === -1 ? skipSpace(s, side.start + 1) : this.at;
+      to = skipValue(s, from);
+      this.at = skipSpace(s, skipSpace(s, to) + 1); // past the `,` (at the end, unused)
+    }
+    this.row++;
+    const action = side.action;
+    if (this.shape === null) {
+      out.write(this.openHead);
+    } else {
+      const extra = this.shape(action, i, s.slice(from, to));
+      if (extra === null) return false;
+      out.write(this.open + extra + this.head);
+    }
+    if (this.clean) writeRange(out, s, from, to);
+    else writeSafe(s, from, to, out);
+    out.write(',"action":"' + action + '","rowIndex":' + i + this.tail);
+    return true;
   }
 }

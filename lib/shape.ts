@@ -1,5 +1,5 @@
-import { hash } from 'node:crypto';
-import { jsonString, quote, toBinary, type RawMember } from './json-raw.js';
+import { createHash, hash } from 'node:crypto';
+import { jsonString, quote, toBinary, type JsonText, type RawMember } from './json-raw.js';
 import { stringValue, type Kind } from './record.js';
 
 /**
@@ -76,27 +76,47 @@ function escapeRe(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
+/** A part of what an event id is over: a binary string, or a long line's bytes in pieces (see line-bytes.ts). */
+export type IdPart = string | readonly Uint8Array[];
+
 /**
  * The event id: the first 128 bits, in lowercase hex, of SHA-256 over `parts` (each a JSON
  * text as a binary string, so none holds a raw newline), each followed by `\n`. The man
  * page's EVENT IDS section says which parts each kind of event has.
  */
-export function eventId(parts: string[]): string {
+export function eventId(parts: readonly IdPart[]): string {
   let n = 0;
-  for (const p of parts) n += p.length + 1;
-  if (n > idBuffer.length) idBuffer = Buffer.allocUnsafe(Math.max(n, 2 * idBuffer.length)) as Latin1Buffer;
+  for (const p of parts) n += (typeof p === 'string' ? p.length : p.reduce((k, b) => k + b.length, 0)) + 1;
+  if (n > idBuffer.length) {
+    // A long line: hashed piece by piece, not copied into one buffer first.
+    const h = createHash('sha256');
+    for (const p of parts) {
+      if (typeof p === 'string') h.update(p, 'latin1');
+      else for (const b of p) h.update(b);
+      h.update(NEWLINE);
+    }
+    return h.digest('hex').slice(0, 32);
+  }
   // Binary strings hold one byte per char: written as those bytes, not re-encoded as UTF-8,
   // into one buffer kept for the purpose (no string built, no buffer made per event).
   let at = 0;
   for (const p of parts) {
-    at += idBuffer.latin1Write(p, at);
+    if (typeof p === 'string') {
+      at += idBuffer.latin1Write(p, at);
+    } else {
+      for (const b of p) {
+        idBuffer.set(b, at);
+        at += b.length;
+      }
+    }
     idBuffer[at++] = 10;
   }
   return hash('sha256', idBuffer.subarray(0, at), 'hex').slice(0, 32);
 }
 
-/** Where {@link eventId} puts the parts it hashes; it grows for a long line and stays. */
-let idBuffer = Buffer.allocUnsafe(4096) as Latin1Buffer;
+/** Where {@link eventId} puts the parts it hashes at once; longer ones are hashed in pieces. */
+const idBuffer = Buffer.allocUnsafe(64 * 1024) as Latin1Buffer;
+const NEWLINE = Buffer.from('\n');
 
 /** Buffer#latin1Write: in every Node release, not in the documentation (see output-buffer.ts). */
 type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
@@ -160,17 +180,17 @@ export function lineFacts(members: RawMember[]): LineFacts {
 }
 
 /** The JSON text of member `m` of `s`, or the empty string when there is none. */
-export function rawOf(s: string, m: RawMember | null): string {
+export function rawOf(s: JsonText, m: RawMember | null): string {
   return m === null ? '' : s.slice(m.valueStart, m.valueEnd);
 }
 
 /** A string member decoded to text (for globs), or null when absent or not a string. */
-export function textOf(s: string, m: RawMember | null): string | null {
+export function textOf(s: JsonText, m: RawMember | null): string | null {
   return m === null || s.charCodeAt(m.valueStart) !== 34 ? null : jsonString(s, m.valueStart, m.valueEnd);
 }
 
 /** A member holding a number, or a string of one (osquery <= 3.1, status <= 5.9); NaN when neither. */
-export function numberOf(s: string, m: RawMember | null): number {
+export function numberOf(s: JsonText, m: RawMember | null): number {
   if (m === null) return NaN;
   const raw = s.charCodeAt(m.valueStart) === 34 ? stringValue(s, m)! : s.slice(m.valueStart, m.valueEnd);
   return /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/.test(raw) ? Number(raw) : NaN;
@@ -263,7 +283,7 @@ export class Shaper {
    * event has none) and the id parts (null: no id), less any name in `own` (the line's own
    * members, which stay as they are).
    */
-  fields(time: string | null, idParts: string[] | null, own: ReadonlySet<string> | null = null): string {
+  fields(time: string | null, idParts: readonly IdPart[] | null, own: ReadonlySet<string> | null = null): string {
     let out = '';
     if (time !== null && this.timeKey !== '' && own?.has(this.opts.timestamp!) !== true) out += this.timeKey + time + '"';
     if (idParts !== null && this.idKey !== '' && own?.has(this.opts.eventId!) !== true) out += this.idKey + eventId(idParts) + '"';

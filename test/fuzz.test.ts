@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import type { ConvertOptions } from '../lib/convert.js';
+import { NO_SHAPING } from '../lib/shape.js';
 import { parseGlogHeader, parseGlogLine } from '../lib/glog.js';
 import { linesRead, type Stats } from '../lib/stats.js';
 import { BIN, convert, tracked } from './helpers.js';
@@ -337,6 +338,26 @@ t.test('damaged input: no crash, every line accounted for, every output line a s
     );
   }
   t.pass(`${RUNS} damaged inputs, twice`);
+});
+
+t.test('a line converted from its bytes (a long line) gives what its text gives: events, counts and reports', async (t) => {
+  const shaped: Partial<ConvertOptions> = { shape: { ...NO_SHAPING, eventId: 'event_id', timestamp: '@timestamp', fields: [['site', 'x']], actions: new Set(['added', 'snapshot']) } };
+  const input = fc.oneof(
+    mixture.map((m) => m.bytes),
+    hostile,
+  );
+  fc.assert(
+    fc.property(input, cuts, fc.boolean(), fc.boolean(), (bytes, sizes, flatten, shape) => {
+      const opts: Partial<ConvertOptions> = { flatten, ...(shape ? shaped : {}) };
+      const asText = run([bytes], opts);
+      // Every line of one byte or more goes the long way here.
+      const asBytes = run(chunked(bytes, sizes), { ...opts, longLine: 1 });
+      if (!asBytes.out.equals(asText.out)) throw new Error(`output differs:\n${asText.out.toString()}\n${asBytes.out.toString()}`);
+      if (!same(asBytes.stats, asText.stats) || asBytes.reports !== asText.reports) throw new Error(`accounting differs: ${JSON.stringify(asText.stats)} ${JSON.stringify(asBytes.stats)}\n${asText.reports}${asBytes.reports}`);
+    }),
+    params(),
+  );
+  t.pass(`${RUNS} inputs both ways`);
 });
 
 t.test('through the binary: damaged input on stdin, exit 0, --stats=json accounts for every line, stderr escaped', async (t) => {

@@ -54,10 +54,10 @@ export function convert(chunks: string | Buffer | Array<string | Buffer>, opts: 
 
 /** Everything the converter has to give, resuming it while it is busy (as the pipeline does); copied, as its buffers are reused. */
 function drain(c: Converter, into: Buffer[]): void {
-  into.push(Buffer.from(c.take()));
+  for (const b of c.take()) into.push(Buffer.from(b));
   while (c.busy) {
     c.resume();
-    into.push(Buffer.from(c.take()));
+    for (const b of c.take()) into.push(Buffer.from(b));
   }
 }
 
@@ -243,11 +243,11 @@ export function oqfwd(args: string[], opts: { stdin?: 'ignore' | 'pipe'; timeout
 
 /**
  * Runs the built oqfwd with `args` to its end: its exit status, the lines it wrote, and its
- * peak RSS in KiB. In an environment of its own: tap's NODE_OPTIONS (loaders, source maps)
- * would cost memory too.
+ * peak RSS in KiB. tap puts its own loader into every child's NODE_OPTIONS, an env given or
+ * not (25 MiB that are not oqfwd's): env(1) takes it out, then execs node under the same pid.
  */
 export async function peakRss(args: string[]): Promise<{ code: number | null; lines: number; peakKiB: number }> {
-  const child = tracked(spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH } }));
+  const child = tracked(spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], { env: { PATH: process.env.PATH } }));
   let lines = 0;
   let peakKiB = 0;
   child.stdout!.on('data', (d: Buffer) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { arrayElements, fromBinary, isSafe, makeSafe, objectMembers, quote, safe, skipValue, isConcatenated, toBinary } from '../lib/json-raw.js';
+import { arrayElements, fromBinary, isSafe, makeSafe, objectMembers, quote, safe, skipValue, isConcatenated, toBinary, writeQuoted } from '../lib/json-raw.js';
 
 t.test('objectMembers finds every top-level member with its raw value', async (t) => {
   const s = '{"a":1, "b" : {"c":[1,2,{"d":"}"}]}, "e\\"q":"x\\\\", "f":[] ,"g":null}';
@@ -72,4 +72,22 @@ t.test('quote gives a safe JSON string for any text', async (t) => {
   const q = fromBinary(quote(toBinary(nasty)));
   t.notMatch(q, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
   t.equal(JSON.parse(q), nasty);
+});
+
+t.test('writeQuoted writes what quote gives, a long text a window at a time', async (t) => {
+  const collect = (s: string): { text: string; pieces: number } => {
+    const parts: string[] = [];
+    writeQuoted({ write: (p) => void parts.push(p), keep: (b) => void parts.push(b.toString('latin1')) }, s);
+    return { text: parts.join(''), pieces: parts.length };
+  };
+  // Every kind of character that needs escaping, some across the 64 KiB windows' edges.
+  const bits = ['"', '\\', '\n', '\u0001', '\u007f', '\u0085', '\u2028', '\u2029', 'é', '😀', '\\ud800', 'x'];
+  let long = '';
+  for (let i = 0; long.length < 300_000; i++) long += bits[i % bits.length]!.repeat(1 + (i % 7)) + 'y'.repeat((i * 7919) % 5000);
+  for (const s of ['', 'plain', toBinary('needs "quotes" and \u2028'), toBinary(long), toBinary('z'.repeat(100_000))]) {
+    const got = collect(s);
+    t.equal(got.text, quote(s), `${s.length} bytes: as quote gives it`);
+  }
+  t.ok(collect(toBinary(long)).pieces > 4, 'a long text that needs escaping goes in windows');
+  t.equal(collect('z'.repeat(100_000)).pieces, 3, 'one that needs none goes as it is, between quotes');
 });

@@ -7,7 +7,7 @@ import { LINES } from './fixtures.js';
 /** writeRecord's output as one string. */
 function encodeRecord(s: string, start: number, ms: RawMember[], kind: RecordKind, extra = ''): string {
   const parts: string[] = [];
-  writeRecord({ write: (p) => void parts.push(p) }, s, start, ms, kind, extra);
+  writeRecord({ write: (p) => void parts.push(p), keep: (b) => void parts.push(b.toString('latin1')) }, s, start, ms, kind, extra);
   return parts.join('');
 }
 
@@ -21,9 +21,10 @@ function members(s: string) {
 
 function encodeRowsOf(s: string, kind: 'batch' | 'snapshot') {
   const w = new RowWriter(s, members(s), kind);
-  let text = '';
-  while (!w.done) text += w.event();
-  return { text, rows: w.rows };
+  const parts: string[] = [];
+  const sink = { write: (p: string) => void parts.push(p), keep: (b: Buffer) => void parts.push(b.toString('latin1')) };
+  while (!w.done) w.write(sink);
+  return { text: parts.join(''), rows: w.rows };
 }
 
 t.test('classify tells every shape apart', async (t) => {

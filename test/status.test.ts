@@ -12,7 +12,7 @@ const UTC = parseZone('UTC');
 function statusEvent(r: StatusRecord): Record<string, unknown> {
   const out = new OutputBuffer(8);
   writeStatus(out, r);
-  const text = out.take().toString('utf8');
+  const text = Buffer.concat(out.take()).toString('utf8');
   if (!text.endsWith('}\n') || text.indexOf('\n') !== text.length - 1) throw new Error(`not one NDJSON line: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
