@@ -199,3 +199,36 @@ t.test('relp+tls://: RELP over a verified TLS connection, every event acknowledg
     srv.close();
   }
 });
+
+t.test('a receiver that speaks only TLS 1.1 is refused: nothing sent, exit non-zero', { skip }, async (t) => {
+  const { createServer, connect } = await import('node:tls');
+  const received: Buffer[] = [];
+  // SECLEVEL=0: the OpenSSL in Node 20 offers TLS 1.1 only below its default security level.
+  const old = { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+  const srv = createServer({ ...old, cert: readFileSync(join(dir, 'good.crt')), key: readFileSync(join(dir, 'good.key')) }, (s) => {
+    s.on('data', (d: Buffer) => received.push(d));
+    s.on('error', () => {});
+  });
+  srv.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    // First, that this receiver does speak TLS 1.1 to a client that allows it.
+    const spoken = await new Promise<string | null>((resolve) => {
+      const c = connect({ ...old, port, host: '127.0.0.1', ca: readFileSync(ca1()) }, () => {
+        resolve(c.getProtocol());
+        c.end();
+      });
+      c.on('error', () => resolve(null));
+    });
+    const cannot = spoken === 'TLSv1.1' ? false : `this OpenSSL does not speak TLS 1.1 at all (${spoken}): nothing to refuse`;
+    await t.test('oqfwd to it', { skip: cannot }, async (t) => {
+      const r = await oqfwd(['-o', `tls://127.0.0.1:${port}`, '--tls-ca', ca1()]);
+      t.not(r.code, 0, `exit ${r.code}`);
+      t.match(r.stderr, /protocol|version/i, 'the reason names the protocol version');
+      t.equal(Buffer.concat(received).length, 0, 'no event sent');
+    });
+  } finally {
+    srv.close();
+  }
+});
