@@ -120,31 +120,34 @@ export function objectMembers(s: JsonText, i: number): RawMember[] {
   }
 }
 
+/** Where the first element of the array whose `[` is at `i` starts, or -1 when it has none. */
+export function firstElement(s: JsonText, i: number): number {
+  i = skipSpace(s, i + 1);
+  return s.charCodeAt(i) === 93 ? -1 : i;
+}
+
+/** Where the element after the one that ends at `end` starts, or -1 when that was the last. */
+export function nextElement(s: JsonText, end: number): number {
+  const i = skipSpace(s, end);
+  return s.charCodeAt(i) === 44 ? skipSpace(s, i + 1) : -1;
+}
+
 /** The `[start, end)` offsets of the elements of the array that starts at `i` (its `[`). */
 export function arrayElements(s: JsonText, i: number): number[] {
   const out: number[] = [];
-  i = skipSpace(s, i + 1);
-  if (s.charCodeAt(i) === 93) return out;
-  for (;;) {
-    const end = skipValue(s, i);
-    out.push(i, end);
-    i = skipSpace(s, end);
-    if (s.charCodeAt(i) !== 44) return out;
-    i = skipSpace(s, i + 1);
+  for (let at = firstElement(s, i); at !== -1; ) {
+    const end = skipValue(s, at);
+    out.push(at, end);
+    at = nextElement(s, end);
   }
+  return out;
 }
 
 /** The number of elements of the array that starts at `i` (its `[`), nothing kept of them. */
 export function countElements(s: JsonText, i: number): number {
   let n = 0;
-  i = skipSpace(s, i + 1);
-  if (s.charCodeAt(i) === 93) return n;
-  for (;;) {
-    n++;
-    i = skipSpace(s, skipValue(s, i));
-    if (s.charCodeAt(i) !== 44) return n;
-    i = skipSpace(s, i + 1);
-  }
+  for (let at = firstElement(s, i); at !== -1; at = nextElement(s, skipValue(s, at))) n++;
+  return n;
 }
 
 /**
@@ -309,35 +312,42 @@ export function quote(s: string): string {
 }
 
 /**
- * Characters {@link writeQuoted} escapes at a time: a long text is not copied whole,
+ * Characters {@link writeEscaped} escapes at a time: a long text is not copied whole,
  * escaped. Small enough for what each window makes to die young (a string over about
  * 128 KiB is made in the old generation, and lingers there until a full collection).
  */
 const QUOTE_WINDOW = 16 * 1024;
 
 /**
- * {@link quote}`(s)` written to `out`: `s` itself between quotes when it needs no escaping,
- * else escaped a window at a time, each window cut where a UTF-8 sequence begins (every
- * sequence that needs escaping lies inside one window).
+ * What goes between the quotes of {@link quote}`(s)`, written to `out`: `s` itself when it
+ * needs no escaping, else escaped a window at a time, each window cut where a UTF-8 sequence
+ * begins (every sequence that needs escaping lies inside one window).
  */
-export function writeQuoted(out: TextSink, s: string): void {
-  if (!NEEDS_ESCAPE.test(s)) {
-    out.write('"');
-    out.write(s);
-    out.write('"');
-    return;
-  }
+export function writeEscaped(out: TextSink, s: string): void {
   if (s.length <= QUOTE_WINDOW) {
-    out.write(quote(s));
+    out.write(escaped(s));
     return;
   }
-  out.write('"');
+  if (!NEEDS_ESCAPE.test(s)) {
+    out.write(s);
+    return;
+  }
   for (let at = 0; at < s.length; ) {
     let end = Math.min(s.length, at + QUOTE_WINDOW);
     while (end < s.length && (s.charCodeAt(end) & 0xc0) === 0x80) end++;
-    const w = s.slice(at, end);
-    out.write(NEEDS_ESCAPE.test(w) ? safe(JSON.stringify(w)).slice(1, -1) : w);
+    out.write(escaped(s.slice(at, end)));
     at = end;
   }
+}
+
+/** What goes between the quotes of {@link quote}`(s)`. */
+function escaped(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? safe(JSON.stringify(s)).slice(1, -1) : s;
+}
+
+/** {@link quote}`(s)` written to `out` (see {@link writeEscaped}). */
+export function writeQuoted(out: TextSink, s: string): void {
+  out.write('"');
+  writeEscaped(out, s);
   out.write('"');
 }

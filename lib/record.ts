@@ -1,4 +1,4 @@
-import { arrayElements, countElements, decodeString, isSafe, objectMembers, safe, skipSpace, skipValue, writeRange, writeSafe, type JsonText, type RawMember, type TextSink } from './json-raw.js';
+import { arrayElements, countElements, decodeString, firstElement, isSafe, nextElement, objectMembers, safe, skipValue, writeRange, writeSafe, type JsonText, type RawMember, type TextSink } from './json-raw.js';
 
 /** What an output event is: the value of its `kind` field. */
 export type Kind = 'result' | 'batch' | 'snapshot' | 'status' | 'unparsed';
@@ -298,9 +298,9 @@ export class RowWriter {
       from = side.spans[2 * this.row]!;
       to = side.spans[2 * this.row + 1]!;
     } else {
-      from = this.at === -1 ? skipSpace(s, side.start + 1) : this.at;
+      from = this.at === -1 ? firstElement(s, side.start) : this.at;
       to = skipValue(s, from);
-      this.at = skipSpace(s, skipSpace(s, to) + 1); // past the `,` (at the end, unused)
+      this.at = nextElement(s, to);
     }
     this.row++;
     const action = side.action;

@@ -1,5 +1,5 @@
 import { lineNumber } from './glog.js';
-import { quote } from './json-raw.js';
+import { quote, writeEscaped } from './json-raw.js';
 import type { OutputBuffer } from './output-buffer.js';
 import type { Zone } from './timezone.js';
 
@@ -133,7 +133,7 @@ export function writeStatus(out: OutputBuffer, r: StatusRecord, extra = ''): voi
 /** A JSON string's content, without its quotes. */
 function writeInner(out: OutputBuffer, s: string, plain: boolean): void {
   if (plain) out.write(s);
-  else out.write(quote(s).slice(1, -1));
+  else writeEscaped(out, s);
 }
 
 /** Where the year of year-less time stamps comes from, best first. */
