@@ -319,9 +319,8 @@ export class Converter implements LineHandler {
       this.stats.badUtf8++;
       this.reporter.line(this.file, lineNo, 'invalid UTF-8 replaced by U+FFFD');
     }
-    let start = 0;
-    let c = text.charCodeAt(0);
-    while (c === 32 || c === 9) c = text.charCodeAt(++start);
+    const start = blanks(text);
+    const c = text.charCodeAt(start);
     if (c === 123) {
       this.json(text, start, lineNo);
     } else if (c !== c) {
@@ -341,10 +340,8 @@ export class Converter implements LineHandler {
   longLine(parts: Buffer[], lineNo: number): void {
     if (this.fatal) return;
     const text = new LineBytes(parts);
-    let start = 0;
-    let c = text.charCodeAt(0);
-    while (c === 32 || c === 9) c = text.charCodeAt(++start);
-    if (c === 123) {
+    const start = blanks(text);
+    if (text.charCodeAt(start) === 123) {
       const safe = isSafe(text);
       const members = scanObjectLine(text, start, safe);
       const shape = members === null ? null : classify(text, members);
@@ -681,6 +678,13 @@ export class Converter implements LineHandler {
       }
     }
   }
+}
+
+/** How many spaces and tabs the line `s` begins with. */
+function blanks(s: JsonText): number {
+  let i = 0;
+  for (let c = s.charCodeAt(0); c === 32 || c === 9; c = s.charCodeAt(++i));
+  return i;
 }
 
 /** The end of the JSON object that a line `s` holds (white space after it left off). */
