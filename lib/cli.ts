@@ -68,14 +68,15 @@ export interface Options {
 }
 
 /**
- * The longest --max-line: a line is held as one string while it is converted, and Node's
- * strings stop at buffer.constants.MAX_STRING_LENGTH characters (2^29 - 24 on 64-bit Node 20).
+ * The longest --max-line: a line that is no osquery record is made one string while it is
+ * converted (a record is not, see line-bytes.ts), and Node's strings stop at
+ * buffer.constants.MAX_STRING_LENGTH characters (2^29 - 24 on 64-bit Node 20).
  */
 export const MAX_MAX_LINE = constants.MAX_STRING_LENGTH;
 
 function maxLineArg(value: string): number {
   const n = sizeArg(value);
-  if (n > MAX_MAX_LINE) throw new InvalidArgumentError(`at most ${MAX_MAX_LINE} bytes (${Math.floor(MAX_MAX_LINE / 1024 / 1024)}M): a line is held as one string, and Node's strings are no longer`);
+  if (n > MAX_MAX_LINE) throw new InvalidArgumentError(`at most ${MAX_MAX_LINE} bytes (${Math.floor(MAX_MAX_LINE / 1024 / 1024)}M): a line that is no record is made one string, and Node's strings are no longer`);
   return n;
 }
 
